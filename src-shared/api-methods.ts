@@ -1,0 +1,35 @@
+// The names of every API method and event, free of any library so the sandboxed preload can import them.
+// The schemas for each live in api.ts; a test checks that both lists agree.
+
+export const API_METHODS = [
+  'getAppInfo',
+  'listAnnotators',
+  'createAnnotator',
+  'importPairs',
+  'nextPair',
+  'submitRating',
+  'undoRating',
+  'getRatingProgress',
+  'listRatings',
+] as const;
+
+export type ApiMethod = (typeof API_METHODS)[number];
+
+export const API_EVENTS = ['ratingsChanged', 'pairsImported'] as const;
+
+export type ApiEvent = (typeof API_EVENTS)[number];
+
+/** Electron IPC channel of a method: one channel per method, checked against this list on both sides. */
+export function ipcChannel(method: ApiMethod): string {
+  return `api:${method}`;
+}
+
+export const IPC_EVENT_CHANNEL = 'api-event';
+
+export function isApiMethod(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && (API_METHODS as readonly string[]).includes(name);
+}
+
+export function isApiEvent(name: unknown): name is ApiEvent {
+  return typeof name === 'string' && (API_EVENTS as readonly string[]).includes(name);
+}

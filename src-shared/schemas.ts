@@ -1,0 +1,70 @@
+// Domain shapes shared by main and renderer: zod schemas with their inferred types.
+import { z } from 'zod';
+
+export const Id = z.number().int().positive();
+
+export const Choice = z.enum(['a', 'b', 'tie', 'both_bad', 'skip']);
+export type Choice = z.infer<typeof Choice>;
+
+/** What the person pressed, in screen terms; the service maps it onto the pair's sides a/b. */
+export const ScreenChoice = z.enum(['left', 'right', 'tie', 'both_bad', 'skip']);
+export type ScreenChoice = z.infer<typeof ScreenChoice>;
+
+/** 1 slight, 2 clear, 3 strong. Only meaningful for a or b. */
+export const Strength = z.union([z.literal(1), z.literal(2), z.literal(3)]);
+export type Strength = z.infer<typeof Strength>;
+
+export const Annotator = z.object({ id: Id, name: z.string(), createdAt: z.string() });
+export type Annotator = z.infer<typeof Annotator>;
+
+export const AnnotatorName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters');
+
+export const RatingProgress = z.object({
+  rated: z.number().int().nonnegative(),
+  remaining: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+});
+export type RatingProgress = z.infer<typeof RatingProgress>;
+
+export const ShownResponse = z.object({ candidateId: Id, text: z.string() });
+
+export const PairToRate = z.object({
+  pairId: Id,
+  prompt: z.string(),
+  left: ShownResponse,
+  right: ShownResponse,
+});
+export type PairToRate = z.infer<typeof PairToRate>;
+
+export const RatingSummary = z.object({
+  comparisonId: Id,
+  pairId: Id,
+  prompt: z.string(),
+  choice: Choice,
+  strength: Strength.nullable(),
+  note: z.string().nullable(),
+  leftCandidateId: Id,
+  timeSpentMs: z.number().int().nonnegative(),
+  createdAt: z.string(),
+});
+export type RatingSummary = z.infer<typeof RatingSummary>;
+
+export const ImportResult = z.object({
+  fileName: z.string(),
+  rows: z.number().int().nonnegative(),
+  pairsAdded: z.number().int().nonnegative(),
+  duplicatesSkipped: z.number().int().nonnegative(),
+});
+export type ImportResult = z.infer<typeof ImportResult>;
+
+export const AppInfo = z.object({
+  version: z.string(),
+  dataDir: z.string(),
+  schemaVersion: z.number().int(),
+  transport: z.enum(['ipc', 'http']),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
