@@ -1,0 +1,27 @@
+// The dpo-workbench command line: one subcommand per file, over the same services as the app.
+// Exit status 0 on success; otherwise one line on stderr that says why.
+import { Command, CommanderError } from 'commander';
+import { appVersion } from '../services/project-root';
+import { registerServe } from './serve-command';
+
+export function buildProgram(): Command {
+  const program = new Command('dpo-workbench')
+    .description('DPO Workbench: sample, rate, fine-tune with DPO and compare, on your own machine')
+    .version(appVersion())
+    .showHelpAfterError('(run dpo-workbench --help for usage)');
+  registerServe(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode);
+    console.error(`dpo-workbench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+
+void main(process.argv);

@@ -1,0 +1,10 @@
+// Option parsers for commander that fail with a message naming the option and the bad value.
+import { InvalidArgumentError } from 'commander';
+
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`"${value}" is not a port (an integer from 0 to 65535)`);
+  }
+  return port;
+}
