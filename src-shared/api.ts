@@ -44,7 +44,8 @@ export const apiContract = {
   },
   undoRating: {
     input: annotatorInput,
-    output: z.object({ undonePairId: Id.nullable(), progress: RatingProgress }),
+    // The undone pair comes back with the sides it was rated with, to be rated again.
+    output: z.object({ undonePairId: Id.nullable(), pair: PairToRate.nullable(), progress: RatingProgress }),
   },
   getRatingProgress: { input: annotatorInput, output: RatingProgress },
   listRatings: {

@@ -45,6 +45,8 @@ export const RatingSummary = z.object({
   pairId: Id,
   prompt: z.string(),
   choice: Choice,
+  /** The same choice in the terms of the screen the person saw (which response was on the left). */
+  shownChoice: ScreenChoice,
   strength: Strength.nullable(),
   note: z.string().nullable(),
   leftCandidateId: Id,

@@ -55,8 +55,8 @@ export function createServices(ctx: ServicesContext): ApiHandlers {
     return pair;
   }
 
-  function shown(pair: StoredPair): PairToRate {
-    const [left, right] = aOnLeft() ? [pair.candidateA, pair.candidateB] : [pair.candidateB, pair.candidateA];
+  function shown(pair: StoredPair, leftIsA = aOnLeft()): PairToRate {
+    const [left, right] = leftIsA ? [pair.candidateA, pair.candidateB] : [pair.candidateB, pair.candidateA];
     return {
       pairId: pair.id,
       prompt: pair.prompt,
@@ -107,8 +107,14 @@ export function createServices(ctx: ServicesContext): ApiHandlers {
     undoRating: ({ annotatorId }) => {
       requireAnnotator(annotatorId);
       const undone = comparisons.undoLast(annotatorId);
-      if (undone) ctx.events.emit('ratingsChanged', { annotatorId, pairId: undone.pairId, kind: 'undone' });
-      return { undonePairId: undone?.pairId ?? null, progress: comparisons.progress(annotatorId) };
+      if (!undone) return { undonePairId: null, pair: null, progress: comparisons.progress(annotatorId) };
+      ctx.events.emit('ratingsChanged', { annotatorId, pairId: undone.pairId, kind: 'undone' });
+      const pair = requirePair(undone.pairId);
+      return {
+        undonePairId: pair.id,
+        pair: shown(pair, undone.leftCandidateId === pair.candidateA.id),
+        progress: comparisons.progress(annotatorId),
+      };
     },
     getRatingProgress: ({ annotatorId }) => {
       requireAnnotator(annotatorId);

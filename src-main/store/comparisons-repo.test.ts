@@ -74,7 +74,7 @@ describe('ComparisonsRepo', () => {
     rate(1, ana);
     rate(2, ana);
     rate(2, ana, { isQualityCheck: true });
-    expect(repo.undoLast(ana)).toEqual({ pairId: 2 });
+    expect(repo.undoLast(ana)).toEqual({ pairId: 2, leftCandidateId: pairs.getPair(2)?.candidateA.id });
     expect(repo.nextUnrated(ana)).toEqual({ pairId: 2 });
     expect(repo.progress(ana)).toEqual({ rated: 1, remaining: 2, total: 3 });
     rate(2, ana, { choice: 'b', strength: 1 });
@@ -84,7 +84,7 @@ describe('ComparisonsRepo', () => {
   it('has nothing to undo for an annotator without live ratings', () => {
     rate(1, bo);
     expect(repo.undoLast(ana)).toBeUndefined();
-    expect(repo.undoLast(bo)).toEqual({ pairId: 1 });
+    expect(repo.undoLast(bo)?.pairId).toBe(1);
     expect(repo.undoLast(bo)).toBeUndefined();
   });
 
@@ -110,6 +110,7 @@ describe('ComparisonsRepo', () => {
       pairId: 2,
       prompt: 'prompt 2',
       choice: 'both_bad',
+      shownChoice: 'both_bad',
       strength: null,
       note: null,
       leftCandidateId: pairs.getPair(2)?.candidateA.id,
@@ -117,7 +118,20 @@ describe('ComparisonsRepo', () => {
       createdAt: expect.stringMatching(/Z$/),
     });
     expect(recent[1]?.note).toBe('clear win');
+    expect(recent[1]?.shownChoice).toBe('left');
     expect(repo.listRecent(ana, 1).map((rating) => rating.pairId)).toEqual([2]);
+  });
+
+  it('words a win in screen terms from the side that was shown on the left', () => {
+    const pair = pairs.getPair(1)!;
+    rate(1, ana, { choice: 'a', leftCandidateId: pair.candidateB.id });
+    rate(2, ana, { choice: 'b', leftCandidateId: pairs.getPair(2)!.candidateB.id });
+    rate(3, ana, { choice: 'b' });
+    expect(repo.listRecent(ana, 5).map((rating) => [rating.choice, rating.shownChoice])).toEqual([
+      ['b', 'right'],
+      ['b', 'left'],
+      ['a', 'right'],
+    ]);
   });
 
   it('reports a rating of a missing pair or annotator as NotFoundError', () => {

@@ -29,7 +29,13 @@ export const NEXT_UNRATED_SQL = `SELECT p.id AS pairId FROM pairs p
   )
   ORDER BY p.id LIMIT 1`;
 
-export const RECENT_SQL = `SELECT c.id AS comparisonId, c.pair_id AS pairId, pr.text AS prompt, c.choice, c.strength,
+export const RECENT_SQL = `SELECT c.id AS comparisonId, c.pair_id AS pairId, pr.text AS prompt, c.choice,
+    CASE
+      WHEN c.choice NOT IN ('a', 'b') THEN c.choice
+      WHEN (c.choice = 'a') = (c.left_candidate_id = p.candidate_a_id) THEN 'left'
+      ELSE 'right'
+    END AS shownChoice,
+    c.strength,
     c.note, c.left_candidate_id AS leftCandidateId, c.time_spent_ms AS timeSpentMs, c.created_at AS createdAt
   FROM comparisons c
   JOIN pairs p ON p.id = c.pair_id
@@ -42,7 +48,7 @@ type InsertParams = [number, number, Choice, Strength | null, string | null, str
 export class ComparisonsRepo {
   readonly #nextUnrated: Database.Statement<[number], { pairId: number }>;
   readonly #insert: Database.Statement<InsertParams>;
-  readonly #undoLast: Database.Statement<[number], { pairId: number }>;
+  readonly #undoLast: Database.Statement<[number], { pairId: number; leftCandidateId: number }>;
   readonly #progress: Database.Statement<[number], { rated: number; total: number }>;
   readonly #recent: Database.Statement<[number, number], RatingSummary>;
 
@@ -55,7 +61,7 @@ export class ComparisonsRepo {
     this.#undoLast = db.prepare(
       `UPDATE comparisons SET undone_at = ${NOW}
        WHERE id = (SELECT id FROM comparisons WHERE annotator_id = ? AND ${LIVE} ORDER BY id DESC LIMIT 1)
-       RETURNING pair_id AS pairId`,
+       RETURNING pair_id AS pairId, left_candidate_id AS leftCandidateId`,
     );
     this.#progress = db.prepare(
       `SELECT (SELECT COUNT(*) FROM comparisons WHERE annotator_id = ? AND ${LIVE}) AS rated,
@@ -90,7 +96,7 @@ export class ComparisonsRepo {
   }
 
   /** Undoes the annotator's most recent live rating; undefined when there is none. */
-  undoLast(annotatorId: number): { pairId: number } | undefined {
+  undoLast(annotatorId: number): { pairId: number; leftCandidateId: number } | undefined {
     return this.#undoLast.get(annotatorId);
   }
 

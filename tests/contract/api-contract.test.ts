@@ -76,7 +76,13 @@ describe.each(transports)('API contract over %s', (_name, makeTransport) => {
 
     const [summary] = await transport.client.listRatings({ annotatorId });
     // "right" was Lyon, which is candidate b of the pair.
-    expect(summary).toMatchObject({ choice: 'b', strength: 3, note: 'surprising', timeSpentMs: 1234 });
+    expect(summary).toMatchObject({
+      choice: 'b',
+      shownChoice: 'right',
+      strength: 3,
+      note: 'surprising',
+      timeSpentMs: 1234,
+    });
 
     const second = await transport.client.nextPair({ annotatorId });
     expect(second!.prompt).toBe('2 + 2?');
@@ -89,7 +95,11 @@ describe.each(transports)('API contract over %s', (_name, makeTransport) => {
       timeSpentMs: 10,
     });
     const undone = await transport.client.undoRating({ annotatorId });
-    expect(undone).toEqual({ undonePairId: second!.pairId, progress: { rated: 1, remaining: 2, total: 3 } });
+    expect(undone).toEqual({
+      undonePairId: second!.pairId,
+      pair: second,
+      progress: { rated: 1, remaining: 2, total: 3 },
+    });
     expect((await transport.client.nextPair({ annotatorId }))!.pairId).toBe(second!.pairId);
     // Strength means nothing for a tie: it is not stored.
     expect((await transport.client.listRatings({ annotatorId })).map((r) => r.choice)).toEqual(['b']);
