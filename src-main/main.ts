@@ -3,10 +3,10 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
+import { CONTENT_SECURITY_POLICY } from '../src-shared/security';
 import { defaultDataDir } from './services/data-dir';
 import { openWorkbench, type Workbench } from './services/open-workbench';
 import { createHandlerRegistry } from './transport/handler-registry';
-import { CONTENT_SECURITY_POLICY } from './transport/http-transport';
 import { forwardEventsToWindow, registerIpcHandlers } from './transport/ipc-transport';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -9,12 +9,9 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context, type Next } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { ApiError } from '../../src-shared/errors';
+import { CONTENT_SECURITY_POLICY } from '../../src-shared/security';
 import type { EventBus } from '../services/event-bus';
 import { toApiError, type HandlerRegistry } from './handler-registry';
-
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
