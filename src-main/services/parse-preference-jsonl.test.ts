@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePreferenceJsonl } from './parse-preference-jsonl';
 
@@ -32,5 +33,12 @@ describe('parsePreferenceJsonl', () => {
 
   it('refuses an empty file', () => {
     expect(() => parsePreferenceJsonl('c.jsonl', '\n\n')).toThrow('c.jsonl: the file has no rows');
+  });
+
+  it('reads the sample file shipped in resources/', () => {
+    const content = readFileSync('resources/sample-preferences.jsonl', 'utf8');
+    const rows = parsePreferenceJsonl('sample-preferences.jsonl', content);
+    expect(rows).toHaveLength(12);
+    expect(rows.every((row) => row.chosen !== row.rejected)).toBe(true);
   });
 });
