@@ -27,10 +27,10 @@ async function shownPairId(): Promise<string> {
 async function rateWith(key: string): Promise<string> {
   const before = await shownPairId();
   await page.keyboard.press(key);
-  await page.waitForFunction(
-    (id) => document.querySelector('[data-testid=pair-view]')?.getAttribute('data-pair-id') !== id,
-    before,
-  );
+  const pairView = page.getByTestId('pair-view');
+  await expect
+    .poll(async () => ((await pairView.count()) ? pairView.getAttribute('data-pair-id') : null))
+    .not.toBe(before);
   return before;
 }
 
