@@ -1,0 +1,180 @@
+// Graph -> standard ONNX (opset 21, IR 10) through onnx-proto; big weights go to an external data file.
+import { closeSync, openSync, writeSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import onnxProto from 'onnx-proto';
+import { BYTES_PER_ELEMENT, ONNX_DTYPE, type DType, type TensorData } from './dtype';
+import type { Attr, Graph, Node, Tensor } from './graph';
+import type { Shape } from './shape';
+
+const { onnx } = onnxProto;
+
+export const OPSET = 21;
+export const IR_VERSION = 10;
+/** External data chunks start at page boundaries so ORT can memory-map them. */
+const EXTERNAL_ALIGNMENT = 4096;
+
+export interface EmitOptions {
+  /** Initializers of at least this many bytes go to the external data file (default 1 MiB). */
+  externalThreshold?: number;
+  /** Name of the external data file, relative to the model file (default 'model.onnx.data'). */
+  externalDataFile?: string;
+  /** The ONNX graph's name (default 'engine'). */
+  name?: string;
+}
+
+export interface EmittedModel {
+  /** The serialized ModelProto. */
+  model: Uint8Array;
+  /** The external data file's contents in order (empty when every initializer fits inline). */
+  externalData: Uint8Array[];
+  externalDataFile: string;
+}
+
+function bytesOf(data: TensorData): Uint8Array {
+  // Typed arrays are little-endian on every platform onnxruntime ships for, which is what ONNX raw data wants.
+  return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+}
+
+function valueInfo(name: string, dtype: DType, shape: Shape): onnxProto.onnx.IValueInfoProto {
+  const dim = shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return { name, type: { tensorType: { elemType: ONNX_DTYPE[dtype], shape: { dim } } } };
+}
+
+function tensorProto(
+  name: string,
+  dtype: DType,
+  dims: readonly number[],
+  data: TensorData,
+): onnxProto.onnx.ITensorProto {
+  return { name, dataType: ONNX_DTYPE[dtype], dims: [...dims], rawData: bytesOf(data) };
+}
+
+function attribute(name: string, attr: Attr): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  switch (attr.kind) {
+    case 'int':
+      return { name, type: T.INT, i: attr.value };
+    case 'ints':
+      return { name, type: T.INTS, ints: [...attr.value] };
+    case 'float':
+      return { name, type: T.FLOAT, f: attr.value };
+    case 'string':
+      return { name, type: T.STRING, s: new TextEncoder().encode(attr.value) };
+    case 'tensor':
+      return { name, type: T.TENSOR, t: tensorProto('', attr.dtype, attr.dims, attr.data) };
+  }
+}
+
+/** Nodes the outputs depend on, in id (topological) order. */
+function liveNodes(graph: Graph): Node[] {
+  const live = new Set<Node>();
+  const stack: Tensor[] = [...graph.outputs.values()];
+  while (stack.length > 0) {
+    const t = stack.pop() as Tensor;
+    if (live.has(t.node)) continue;
+    live.add(t.node);
+    stack.push(...t.node.inputs);
+  }
+  return graph.nodes.filter((n) => live.has(n));
+}
+
+/** Serializes the graph. Graph inputs and trainable params are always model inputs, used or not. */
+export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel {
+  if (graph.outputs.size === 0)
+    throw new Error('emit: the graph has no outputs; call graph.output(name, tensor)');
+  const threshold = options.externalThreshold ?? 1024 * 1024;
+  const externalDataFile = options.externalDataFile ?? 'model.onnx.data';
+  const inputs: onnxProto.onnx.IValueInfoProto[] = [];
+  const initializers: onnxProto.onnx.ITensorProto[] = [];
+  const nodes: onnxProto.onnx.INodeProto[] = [];
+  const externalData: Uint8Array[] = [];
+  let externalSize = 0;
+
+  const addInitializer = (t: Tensor, data: TensorData): void => {
+    const dims = t.shape as number[];
+    const byteLength = data.length * BYTES_PER_ELEMENT[t.dtype];
+    if (byteLength < threshold) {
+      initializers.push(tensorProto(t.name, t.dtype, dims, data));
+      return;
+    }
+    const padding = (EXTERNAL_ALIGNMENT - (externalSize % EXTERNAL_ALIGNMENT)) % EXTERNAL_ALIGNMENT;
+    if (padding > 0) externalData.push(new Uint8Array(padding));
+    const offset = externalSize + padding;
+    externalData.push(bytesOf(data));
+    externalSize = offset + byteLength;
+    initializers.push({
+      name: t.name,
+      dataType: ONNX_DTYPE[t.dtype],
+      dims: [...dims],
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: externalDataFile },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(byteLength) },
+      ],
+    });
+  };
+
+  const live = new Set(liveNodes(graph));
+  for (const node of graph.nodes) {
+    const t = node.outputs[0] as Tensor;
+    const leaf = node.leaf;
+    if (leaf?.kind === 'input' || (leaf?.kind === 'param' && leaf.trainable)) {
+      inputs.push(valueInfo(t.name, t.dtype, t.shape));
+    } else if (!live.has(node)) {
+      continue;
+    } else if (leaf) {
+      addInitializer(t, leaf.data);
+    } else {
+      nodes.push({
+        name: `${node.op}_${node.id}`,
+        opType: node.op,
+        input: node.inputs.map((x) => x.name),
+        output: node.outputs.map((x) => x.name),
+        attribute: Object.entries(node.attrs).map(([name, attr]) => attribute(name, attr)),
+      });
+    }
+  }
+
+  const outputs: onnxProto.onnx.IValueInfoProto[] = [];
+  for (const [name, t] of graph.outputs) {
+    nodes.push({ name: `output_${name}`, opType: 'Identity', input: [t.name], output: [name] });
+    outputs.push(valueInfo(name, t.dtype, t.shape));
+  }
+
+  const model = onnx.ModelProto.encode({
+    irVersion: IR_VERSION,
+    producerName: 'dpo-workbench-engine',
+    opsetImport: [{ domain: '', version: OPSET }],
+    graph: {
+      name: options.name ?? 'engine',
+      node: nodes,
+      initializer: initializers,
+      input: inputs,
+      output: outputs,
+    },
+  }).finish();
+  return { model, externalData, externalDataFile };
+}
+
+/**
+ * Writes `path` and, when some weights are external, `<path>.data` next to it (referenced by that relative
+ * name, so the pair can be moved together). Load it by path so onnxruntime finds the data file.
+ */
+export function saveModel(
+  graph: Graph,
+  path: string,
+  options: Omit<EmitOptions, 'externalDataFile'> = {},
+): string[] {
+  const dataPath = `${path}.data`;
+  const emitted = emitModel(graph, { ...options, externalDataFile: basename(dataPath) });
+  writeFileSync(path, emitted.model);
+  if (emitted.externalData.length === 0) return [path];
+  const fd = openSync(dataPath, 'w');
+  try {
+    for (const chunk of emitted.externalData) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
+  return [path, dataPath];
+}

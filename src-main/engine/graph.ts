@@ -1,0 +1,226 @@
+// The graph: symbolic tensors, the nodes that produce them, and the leaves (inputs, params, constants).
+import { checkDataMatches, toFloat16Bits, type DType, type TensorData } from './dtype';
+import { formatShape, staticSize, type Shape } from './shape';
+
+/** An ONNX attribute, typed so the emitter never guesses between int and float. */
+export type Attr =
+  | { kind: 'int'; value: number }
+  | { kind: 'ints'; value: readonly number[] }
+  | { kind: 'float'; value: number }
+  | { kind: 'string'; value: string }
+  | { kind: 'tensor'; dtype: DType; data: TensorData; dims: readonly number[] };
+
+export const int = (value: number): Attr => ({ kind: 'int', value });
+export const ints = (value: readonly number[]): Attr => ({ kind: 'ints', value });
+export const float = (value: number): Attr => ({ kind: 'float', value });
+export const str = (value: string): Attr => ({ kind: 'string', value });
+
+/** A leaf's payload: graph inputs have a name, params and constants carry their data. */
+export type Leaf =
+  | { kind: 'input'; name: string }
+  | { kind: 'param'; name: string; data: TensorData; trainable: boolean }
+  | { kind: 'constant'; data: TensorData };
+
+export interface Node {
+  readonly id: number;
+  /** The ONNX op type of a primitive, or 'Leaf' for inputs, params and constants. */
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly attrs: Readonly<Record<string, Attr>>;
+  readonly outputs: Tensor[];
+  readonly leaf?: Leaf;
+}
+
+export interface OutputSpec {
+  dtype: DType;
+  shape: Shape;
+}
+
+export class Tensor {
+  constructor(
+    readonly graph: Graph,
+    readonly id: number,
+    readonly dtype: DType,
+    readonly shape: Shape,
+    readonly node: Node,
+    readonly outputIndex: number,
+  ) {}
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The name this tensor gets in the emitted ONNX graph. */
+  get name(): string {
+    const leaf = this.node.leaf;
+    if (leaf && leaf.kind !== 'constant') return leaf.name;
+    const base = leaf ? 'const' : this.node.op.toLowerCase();
+    return this.outputIndex === 0 ? `${base}_${this.node.id}` : `${base}_${this.node.id}_${this.outputIndex}`;
+  }
+
+  toString(): string {
+    return `${this.name}: ${this.dtype}${formatShape(this.shape)}`;
+  }
+}
+
+function dtypeOfData(data: TensorData): DType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Uint16Array) return 'float16';
+  if (data instanceof BigInt64Array) return 'int64';
+  return 'bool';
+}
+
+export class Graph {
+  readonly nodes: Node[] = [];
+  readonly outputs = new Map<string, Tensor>();
+  private readonly names = new Set<string>();
+  private readonly scalars = new Map<string, Tensor>();
+
+  /** A value fed at run time. */
+  input(name: string, dtype: DType, shape: Shape): Tensor {
+    this.claimName('input', name);
+    return this.leaf({ kind: 'input', name }, dtype, shape);
+  }
+
+  /**
+   * A weight. Frozen params are emitted as initializers; trainable ones as graph inputs (so a train step
+   * can take them in and hand the updated values out), with `data` as their initial value.
+   */
+  param(
+    name: string,
+    data: TensorData,
+    shape: readonly number[],
+    options: { trainable?: boolean } = {},
+  ): Tensor {
+    this.claimName('param', name);
+    checkSize(`param ${name}`, data, shape);
+    return this.leaf(
+      { kind: 'param', name, data, trainable: options.trainable ?? false },
+      dtypeOfData(data),
+      shape,
+    );
+  }
+
+  constant(data: TensorData, shape: readonly number[]): Tensor {
+    checkSize('constant', data, shape);
+    return this.leaf({ kind: 'constant', data }, dtypeOfData(data), shape);
+  }
+
+  /** A rank-0 constant, shared between all uses of the same value and dtype. */
+  scalar(value: number, dtype: DType): Tensor {
+    const key = `${dtype}:${Object.is(value, -0) ? '-0' : value}`;
+    const cached = this.scalars.get(key);
+    if (cached) return cached;
+    const data = scalarData(dtype, value);
+    const tensor = this.constant(data, []);
+    this.scalars.set(key, tensor);
+    return tensor;
+  }
+
+  /** Marks `tensor` as a graph output called `name` (emitted through an Identity node). */
+  output(name: string, tensor: Tensor): void {
+    if (tensor.graph !== this) throw new Error(`output ${name}: tensor belongs to another graph`);
+    this.claimName('output', name);
+    this.outputs.set(name, tensor);
+  }
+
+  /** Appends a primitive node; shape inference is the caller's job (the op functions do it). */
+  apply(
+    op: string,
+    inputs: readonly Tensor[],
+    attrs: Record<string, Attr>,
+    outputs: readonly OutputSpec[],
+  ): Tensor[] {
+    for (const t of inputs) {
+      if (t.graph !== this) throw new Error(`${op}: input ${t.name} belongs to another graph`);
+    }
+    const node: Node = { id: this.nodes.length, op, inputs, attrs, outputs: [] };
+    // Tensor ids: node id * 8 + output index, unique across the graph (no op has more than 8 outputs).
+    outputs.forEach((spec, i) =>
+      node.outputs.push(new Tensor(this, this.nodes.length * 8 + i, spec.dtype, spec.shape, node, i)),
+    );
+    this.nodes.push(node);
+    return node.outputs;
+  }
+
+  /** `apply` for the common single-output case. */
+  apply1(
+    op: string,
+    inputs: readonly Tensor[],
+    attrs: Record<string, Attr>,
+    dtype: DType,
+    shape: Shape,
+  ): Tensor {
+    const [out] = this.apply(op, inputs, attrs, [{ dtype, shape }]);
+    return out as Tensor;
+  }
+
+  inputs(): Tensor[] {
+    return this.leaves((leaf) => leaf.kind === 'input');
+  }
+
+  params(): Tensor[] {
+    return this.leaves((leaf) => leaf.kind === 'param');
+  }
+
+  trainableParams(): Tensor[] {
+    return this.leaves((leaf) => leaf.kind === 'param' && leaf.trainable);
+  }
+
+  private leaves(keep: (leaf: Leaf) => boolean): Tensor[] {
+    return this.nodes.filter((n) => n.leaf && keep(n.leaf)).map((n) => n.outputs[0] as Tensor);
+  }
+
+  private leaf(leaf: Leaf, dtype: DType, shape: Shape): Tensor {
+    const node: Node = { id: this.nodes.length, op: 'Leaf', inputs: [], attrs: {}, outputs: [], leaf };
+    node.outputs.push(new Tensor(this, this.nodes.length * 8, dtype, shape, node, 0));
+    this.nodes.push(node);
+    return node.outputs[0] as Tensor;
+  }
+
+  private claimName(what: string, name: string): void {
+    if (!/^[A-Za-z_][\w./:-]*$/.test(name))
+      throw new Error(`${what} name "${name}" is not a valid tensor name`);
+    if (this.names.has(name)) throw new Error(`${what} name "${name}" is already used in this graph`);
+    this.names.add(name);
+  }
+}
+
+function checkSize(where: string, data: TensorData, shape: readonly number[]): void {
+  const size = staticSize(shape) ?? -1;
+  if (data.length !== size) {
+    throw new Error(
+      `${where}: data has ${data.length} elements but shape ${formatShape(shape)} needs ${size}`,
+    );
+  }
+  checkDataMatches(where, dtypeOfData(data), data);
+}
+
+function scalarData(dtype: DType, value: number): TensorData {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array([value]);
+    case 'float64':
+      return new Float64Array([value]);
+    case 'float16':
+      return new Uint16Array([toFloat16Bits(value)]);
+    case 'int64':
+      return new BigInt64Array([BigInt(value)]);
+    case 'bool':
+      return new Uint8Array([value ? 1 : 0]);
+  }
+}
+
+/** An int attribute of a node (for gradient rules that need the forward op's axis or flags). */
+export function intAttr(node: Node, name: string): number {
+  const attr = node.attrs[name];
+  if (attr?.kind !== 'int') throw new Error(`${node.op} node ${node.id} has no int attribute ${name}`);
+  return attr.value;
+}
+
+export function intsAttr(node: Node, name: string): readonly number[] {
+  const attr = node.attrs[name];
+  if (attr?.kind !== 'ints') throw new Error(`${node.op} node ${node.id} has no ints attribute ${name}`);
+  return attr.value;
+}

@@ -1,0 +1,14 @@
+// The engine's public API: the tensor DSL, autodiff, optimizers and the ONNX emitter.
+export * from './dtype';
+export * from './shape';
+export { Graph, Tensor, type Attr, type Leaf, type Node } from './graph';
+export * from './ops-elementwise';
+export * from './ops-shape';
+export * from './ops-index';
+export * from './ops-reduce';
+export { grad } from './autodiff';
+export { reduceToShape } from './reduce-to-shape';
+export { GRAD_RULES, type GradRule } from './grad-rules';
+export * from './emit';
+export * from './nn';
+export * from './optim';

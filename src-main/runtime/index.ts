@@ -1,0 +1,13 @@
+// The runtime's public API: onnxruntime-node sessions with device fallback, and a worker that owns them.
+export {
+  CUDA_SETUP_HINT,
+  openSession,
+  type Device,
+  type DeviceRequest,
+  type OpenedSession,
+  type SessionOptions,
+} from './device';
+export { fromOrt, toOrt, type Feeds, type HostTensor } from './host-tensor';
+export { EngineSession } from './session';
+export { SessionWorker, type RunOptions } from './worker-client';
+export type { OpenResult } from './worker-protocol';

@@ -1,0 +1,61 @@
+// Worker thread entry: owns onnxruntime sessions so that run(), which is synchronous native work, never
+// blocks the thread that asked for it. Started by SessionWorker (worker-client.ts).
+import { parentPort } from 'node:worker_threads';
+import type { Feeds } from './host-tensor';
+import { EngineSession } from './session';
+import { buffersOf, type WorkerRequest, type WorkerResponse } from './worker-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('session-worker.ts must run in a worker thread (use SessionWorker)');
+
+const sessions = new Map<number, EngineSession>();
+let nextSession = 1;
+
+function session(id: number): EngineSession {
+  const found = sessions.get(id);
+  if (!found) throw new Error(`session ${id} is not open in this worker`);
+  return found;
+}
+
+/** Outputs copied into fresh buffers that can be transferred (ORT's own buffers may not be detachable). */
+function detached(outputs: Feeds): Feeds {
+  const copy: Feeds = {};
+  for (const [name, t] of Object.entries(outputs)) copy[name] = { ...t, data: t.data.slice() };
+  return copy;
+}
+
+async function handle(request: WorkerRequest): Promise<[WorkerResponse, ArrayBuffer[]]> {
+  switch (request.kind) {
+    case 'open': {
+      const opened = await EngineSession.open(request.path, request.options);
+      const id = nextSession++;
+      sessions.set(id, opened);
+      const value = {
+        session: id,
+        device: opened.device,
+        ...(opened.reason === undefined ? {} : { reason: opened.reason }),
+        inputNames: opened.inputNames,
+        outputNames: opened.outputNames,
+      };
+      return [{ id: request.id, ok: true, value }, []];
+    }
+    case 'run': {
+      const outputs = detached(await session(request.session).run(request.feeds, request.outputs));
+      return [{ id: request.id, ok: true, value: outputs }, buffersOf(outputs)];
+    }
+    case 'close':
+      await session(request.session).release();
+      sessions.delete(request.session);
+      return [{ id: request.id, ok: true, value: null }, []];
+  }
+}
+
+port.on('message', (request: WorkerRequest) => {
+  handle(request).then(
+    ([response, transfer]) => port.postMessage(response, transfer),
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      port.postMessage({ id: request.id, ok: false, error: message } satisfies WorkerResponse);
+    },
+  );
+});

@@ -1,0 +1,44 @@
+// A loaded model: run it with typed-array feeds and get typed-array outputs back.
+import type * as ort from 'onnxruntime-node';
+import { openSession, type Device, type SessionOptions } from './device';
+import { fromOrt, toOrt, type Feeds } from './host-tensor';
+
+export class EngineSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly device: Device,
+    readonly reason: string | undefined,
+  ) {}
+
+  /** Loads a model emitted by the engine (by path, so external weights resolve). */
+  static async open(modelPath: string, options: SessionOptions = {}): Promise<EngineSession> {
+    const opened = await openSession(modelPath, options);
+    return new EngineSession(opened.session, opened.device, opened.reason);
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  /** Runs the model; `outputs` limits which outputs are computed (default: all). */
+  async run(feeds: Feeds, outputs?: readonly string[]): Promise<Feeds> {
+    const missing = this.session.inputNames.filter((name) => !(name in feeds));
+    if (missing.length > 0) throw new Error(`run: missing feeds: ${missing.join(', ')}`);
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
+    const result = outputs
+      ? await this.session.run(ortFeeds, [...outputs])
+      : await this.session.run(ortFeeds);
+    const out: Feeds = {};
+    for (const [name, t] of Object.entries(result)) out[name] = fromOrt(t);
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
