@@ -3,6 +3,7 @@
 
 export const API_METHODS = [
   'getAppInfo',
+  'getDevice',
   'listAnnotators',
   'createAnnotator',
   'importPairs',

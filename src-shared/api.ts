@@ -6,6 +6,8 @@ import {
   Annotator,
   AnnotatorName,
   AppInfo,
+  DeviceInfo,
+  DeviceRequest,
   Id,
   ImportResult,
   PairToRate,
@@ -19,6 +21,7 @@ const annotatorInput = z.object({ annotatorId: Id });
 
 export const apiContract = {
   getAppInfo: { input: z.object({}), output: AppInfo },
+  getDevice: { input: z.object({ request: DeviceRequest.default('auto') }), output: DeviceInfo },
   listAnnotators: { input: z.object({}), output: z.array(Annotator) },
   createAnnotator: { input: z.object({ name: AnnotatorName }), output: Annotator },
   importPairs: {

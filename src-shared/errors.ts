@@ -1,6 +1,7 @@
 // Errors that cross the API boundary: a code the UI can branch on and a message a person can act on.
 
-export type ApiErrorCode = 'invalid_input' | 'not_found' | 'conflict' | 'bad_file' | 'forbidden' | 'internal';
+export type ApiErrorCode =
+  'invalid_input' | 'not_found' | 'conflict' | 'bad_file' | 'forbidden' | 'unavailable' | 'internal';
 
 export class ApiError extends Error {
   constructor(

@@ -63,6 +63,17 @@ export const ImportResult = z.object({
 });
 export type ImportResult = z.infer<typeof ImportResult>;
 
+export const DeviceRequest = z.enum(['auto', 'cpu', 'cuda']);
+export type DeviceRequest = z.infer<typeof DeviceRequest>;
+
+/** Where the engine runs and, when that is not what was asked for, why. */
+export const DeviceInfo = z.object({
+  requested: DeviceRequest,
+  device: z.enum(['cpu', 'cuda']),
+  reason: z.string().nullable(),
+});
+export type DeviceInfo = z.infer<typeof DeviceInfo>;
+
 export const AppInfo = z.object({
   version: z.string(),
   dataDir: z.string(),

@@ -16,6 +16,17 @@ describe('dpo-workbench CLI', () => {
     expect(result.stdout).toContain('serve [options]');
   });
 
+  it('reports the device, and explains how to get CUDA when it is asked for and missing', () => {
+    const cpu = cli('device', '--device', 'cpu');
+    expect([cpu.status, cpu.stdout]).toEqual([0, 'device: cpu\n']);
+    const cuda = cli('device', '--device', 'cuda');
+    if (cuda.status === 0) expect(cuda.stdout).toBe('device: cuda\n');
+    else
+      expect(cuda.stderr.trim().split('\n').at(-1)).toMatch(
+        /^dpo-workbench: CUDA was requested .*npm run setup:cuda/,
+      );
+  });
+
   it('refuses a bad port with a reason naming the option, and a non-zero status', () => {
     const result = cli('serve', '--port', 'eighty');
     expect(result.status).not.toBe(0);

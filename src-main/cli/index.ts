@@ -2,6 +2,7 @@
 // Exit status 0 on success; otherwise one line on stderr that says why.
 import { Command, CommanderError } from 'commander';
 import { appVersion } from '../services/project-root';
+import { registerDevice } from './device-command';
 import { registerServe } from './serve-command';
 
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .version(appVersion())
     .showHelpAfterError('(run dpo-workbench --help for usage)');
   registerServe(program);
+  registerDevice(program);
   return program;
 }
 
@@ -19,7 +21,7 @@ async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode);
-    console.error(`dpo-workbench: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`dpo-workbench: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     process.exit(1);
   }
 }

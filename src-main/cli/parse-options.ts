@@ -8,3 +8,13 @@ export function parsePort(value: string): number {
   }
   return port;
 }
+
+/** A commander parser that accepts one of `choices` and names the option and the choices otherwise. */
+export function parseChoice<T extends string>(option: string, choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`${option} must be one of ${choices.join(', ')}; got "${value}"`);
+    }
+    return value as T;
+  };
+}

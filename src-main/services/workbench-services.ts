@@ -8,6 +8,7 @@ import type { Choice, PairToRate, ScreenChoice } from '../../src-shared/schemas'
 import { AnnotatorsRepo } from '../store/annotators-repo';
 import { ComparisonsRepo } from '../store/comparisons-repo';
 import { PairsRepo, type StoredPair } from '../store/pairs-repo';
+import { probeDevice } from './device-probe';
 import type { EventBus } from './event-bus';
 import { parsePreferenceJsonl } from './parse-preference-jsonl';
 
@@ -89,6 +90,7 @@ export function createServices(ctx: ServicesContext): ApiHandlers {
       schemaVersion: ctx.schemaVersion,
       transport: ctx.transport,
     }),
+    getDevice: ({ request }) => probeDevice(request),
     listAnnotators: () => annotators.list(),
     createAnnotator: ({ name }) => annotators.create(name),
     importPairs: ({ fileName, content }) => {

@@ -37,12 +37,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const STATUS_BY_CODE: Record<ApiError['code'], 400 | 403 | 404 | 409 | 422 | 500> = {
+const STATUS_BY_CODE: Record<ApiError['code'], 400 | 403 | 404 | 409 | 422 | 500 | 503> = {
   invalid_input: 400,
   bad_file: 422,
   not_found: 404,
   conflict: 409,
   forbidden: 403,
+  unavailable: 503,
   internal: 500,
 };
 

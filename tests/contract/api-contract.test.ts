@@ -169,6 +169,18 @@ describe.each(transports)('API contract over %s', (_name, makeTransport) => {
     expect(foreign.message).toBe(`leftCandidateId: 99999 is not a candidate of pair ${pair.pairId}`);
   });
 
+  it('reports the engine device: the CPU when asked, and a reason whenever auto falls back', async () => {
+    expect(await transport.client.getDevice({ request: 'cpu' })).toEqual({
+      requested: 'cpu',
+      device: 'cpu',
+      reason: null,
+    });
+    const auto = await transport.client.getDevice({});
+    expect(auto.requested).toBe('auto');
+    if (auto.device === 'cpu') expect(auto.reason).toMatch(/^CUDA unavailable, running on CPU/);
+    else expect(auto.reason).toBeNull();
+  });
+
   it('creates annotators and refuses a duplicate name', async () => {
     const ana = await transport.client.createAnnotator({ name: '  Ana ' });
     expect(ana.name).toBe('Ana');

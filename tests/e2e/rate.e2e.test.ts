@@ -71,6 +71,10 @@ describe('Rate view in Chromium', () => {
       .poll(() => result.textContent())
       .toContain('bad-pairs.jsonl line 2: field "chosen" must be a string');
     expect(await page.getByTestId('rate-view').getAttribute('data-status')).toBe('empty');
+    // The status line says where the engine runs, once the device probe has answered.
+    await expect
+      .poll(() => page.getByTestId('app-device').getAttribute('data-device'))
+      .toMatch(/^(cpu|cuda)$/);
   });
 
   it('imports pairs and rates five by keyboard alone, with an undo', async () => {
