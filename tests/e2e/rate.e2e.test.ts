@@ -137,6 +137,18 @@ describe('Rate view in Chromium', () => {
     }
     const responses = `${await page.getByTestId('response-left').textContent()}${await page.getByTestId('response-right').textContent()}`;
     expect(responses).toContain('<script>alert(1)</script>');
-    expect(await page.locator('[data-testid=pair-view] script, [data-testid=pair-view] b').count()).toBe(0);
+    const markup = page.locator('[data-testid=pair-view] :is(script, b, img)');
+    expect(await markup.count()).toBe(0);
+    await page.keyboard.press('m');
+    await page.locator('[data-testid=response-left] [data-mode=markdown]').waitFor();
+    expect(await markup.count()).toBe(0);
+    const both = `${await page.getByTestId('response-left').textContent()}${await page.getByTestId('response-right').textContent()}`;
+    expect(both).toContain('<script>alert(1)</script>');
+    await page.keyboard.press('m');
+    await page.keyboard.press('d');
+    await page.locator('[data-testid=response-left] [data-mode=diff]').waitFor();
+    // The two responses share no word, so every word on both sides is marked.
+    expect(await page.locator('[data-testid=pair-view] mark').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.getByTestId('diff-share').textContent()).toBe('100% of words differ');
   });
 });

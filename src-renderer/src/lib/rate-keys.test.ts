@@ -18,6 +18,12 @@ function press(key: string, extra: Partial<RateKeyPress> = {}): RateKeyPress {
 }
 
 describe('rateKeyAction', () => {
+  it('M and D toggle markdown and the difference highlight, but not while typing a note', () => {
+    expect(rateKeyAction(press('m'))).toEqual({ kind: 'toggleMarkdown' });
+    expect(rateKeyAction(press('D'))).toEqual({ kind: 'toggleDiff' });
+    expect(rateKeyAction(press('d', { inTextField: true }))).toBeNull();
+  });
+
   it.each([
     ['1', 'left'],
     ['a', 'left'],

@@ -24,6 +24,8 @@ export type RateAction =
   | { kind: 'focusNote' }
   | { kind: 'leaveNote' }
   | { kind: 'toggleHelp' }
+  | { kind: 'toggleMarkdown' }
+  | { kind: 'toggleDiff' }
   | { kind: 'closeHelp' };
 
 const CHOICE_BY_LETTER: Readonly<Record<string, ScreenChoice>> = {
@@ -60,6 +62,8 @@ export function rateKeyAction(press: RateKeyPress): RateAction | null {
   if (strength) return { kind: 'setStrength', strength };
   if (letter === 'u') return { kind: 'undo' };
   if (letter === 'n') return { kind: 'focusNote' };
+  if (letter === 'm') return { kind: 'toggleMarkdown' };
+  if (letter === 'd') return { kind: 'toggleDiff' };
   return null;
 }
 
