@@ -7,7 +7,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { main: resolve(import.meta.dirname, 'src-main/main.ts') } },
+      rollupOptions: {
+        input: {
+          main: resolve(import.meta.dirname, 'src-main/main.ts'),
+          // The onnxruntime worker thread: SessionWorker loads ./session-worker.js beside the main bundle.
+          'session-worker': resolve(import.meta.dirname, 'src-main/runtime/session-worker.ts'),
+        },
+      },
     },
   },
   preload: {
