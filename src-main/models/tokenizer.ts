@@ -1,0 +1,207 @@
+// A checkpoint's tokenizer: @huggingface/tokenizers over tokenizer.json + tokenizer_config.json, its chat
+// template (tokenizer_config.json or chat_template.jinja) rendered with @huggingface/jinja, special tokens,
+// and the sampling defaults of generation_config.json.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Template } from '@huggingface/jinja';
+import { Tokenizer } from '@huggingface/tokenizers';
+
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+/** generation_config.json, as far as sampling needs it (undefined: not set by the checkpoint). */
+export interface GenerationDefaults {
+  eosTokenIds: number[];
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  maxNewTokens?: number;
+  doSample?: boolean;
+}
+
+export interface TokenizerSources {
+  /** Parsed tokenizer.json. */
+  tokenizerJson: unknown;
+  tokenizerConfig?: Record<string, unknown>;
+  /** The contents of chat_template.jinja, which wins over tokenizer_config.json's chat_template. */
+  chatTemplateFile?: string;
+  generationConfig?: Record<string, unknown>;
+  /** The model's config.json vocab_size and eos ids; the tokenizer must fit the vocabulary. */
+  model?: { vocabSize: number; eosTokenIds: readonly number[] };
+  /** Where these came from, for error messages (the checkpoint folder). */
+  folder: string;
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/** A special token in tokenizer_config.json: a string or an AddedToken object with `content`. */
+function tokenText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { content?: unknown }).content === 'string'
+  )
+    return (value as { content: string }).content;
+  return undefined;
+}
+
+function ids(value: unknown): number[] | undefined {
+  if (typeof value === 'number') return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
+  return undefined;
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** tokenizer_config.json's chat_template: a string, or a list of {name, template} with a "default" one. */
+function templateFrom(config: Record<string, unknown> | undefined): string | undefined {
+  const raw = config?.chat_template;
+  if (typeof raw === 'string') return raw;
+  if (Array.isArray(raw)) {
+    const named = raw as { name?: string; template?: string }[];
+    return (named.find((t) => t.name === 'default') ?? named[0])?.template;
+  }
+  return undefined;
+}
+
+export class ModelTokenizer {
+  readonly bosToken: string | undefined;
+  readonly eosToken: string | undefined;
+  readonly bosTokenId: number | undefined;
+  readonly padTokenId: number | undefined;
+  /** Token ids that end generation: generation_config.json's, else config.json's, else the eos token. */
+  readonly eosTokenIds: number[];
+  readonly generation: GenerationDefaults;
+  /** The largest token id + 1, added tokens included. */
+  readonly vocabSize: number;
+  private readonly template: Template | undefined;
+
+  private constructor(
+    private readonly tokenizer: Tokenizer,
+    sources: TokenizerSources,
+  ) {
+    const config = sources.tokenizerConfig ?? {};
+    const idOf = (token: string | undefined): number | undefined =>
+      token === undefined ? undefined : tokenizer.token_to_id(token);
+    this.bosToken = tokenText(config.bos_token);
+    this.eosToken = tokenText(config.eos_token);
+    this.bosTokenId = idOf(this.bosToken);
+    this.padTokenId = idOf(tokenText(config.pad_token));
+    const vocab = tokenizer.get_vocab(true);
+    this.vocabSize = Math.max(-1, ...vocab.values()) + 1;
+    const tokenizerFile = join(sources.folder, 'tokenizer.json');
+    if (sources.model && this.vocabSize > sources.model.vocabSize) {
+      throw new Error(
+        `${tokenizerFile}: the tokenizer has ${this.vocabSize} tokens but config.json's vocab_size is ` +
+          `${sources.model.vocabSize}; the tokenizer does not belong to this model`,
+      );
+    }
+    const gen = sources.generationConfig ?? {};
+    const eos = idOf(this.eosToken);
+    this.eosTokenIds = ids(gen.eos_token_id) ?? [
+      ...(sources.model?.eosTokenIds ?? (eos === undefined ? [] : [eos])),
+    ];
+    this.generation = {
+      eosTokenIds: this.eosTokenIds,
+      ...defined('temperature', optionalNumber(gen.temperature)),
+      ...defined('topP', optionalNumber(gen.top_p)),
+      ...defined('topK', optionalNumber(gen.top_k)),
+      ...defined('maxNewTokens', optionalNumber(gen.max_new_tokens)),
+      ...defined('doSample', typeof gen.do_sample === 'boolean' ? gen.do_sample : undefined),
+    };
+    const template = sources.chatTemplateFile ?? templateFrom(sources.tokenizerConfig);
+    if (template !== undefined) {
+      try {
+        this.template = new Template(template);
+      } catch (error) {
+        const file = sources.chatTemplateFile !== undefined ? 'chat_template.jinja' : 'tokenizer_config.json';
+        throw new Error(
+          `${join(sources.folder, file)}: chat template does not parse: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+
+  static fromSources(sources: TokenizerSources): ModelTokenizer {
+    const json = sources.tokenizerJson as Record<string, unknown>;
+    const file = join(sources.folder, 'tokenizer.json');
+    if (typeof json !== 'object' || json === null || typeof json.model !== 'object')
+      throw new Error(`${file}: has no "model" section; is it a Hugging Face tokenizer.json?`);
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = new Tokenizer({ added_tokens: [], ...json }, sources.tokenizerConfig ?? {});
+    } catch (error) {
+      throw new Error(`${file}: cannot build the tokenizer: ${(error as Error).message}`, { cause: error });
+    }
+    return new ModelTokenizer(tokenizer, sources);
+  }
+
+  /** Reads tokenizer.json (required), tokenizer_config.json, chat_template.jinja, generation_config.json. */
+  static load(folder: string, model?: TokenizerSources['model']): ModelTokenizer {
+    const tokenizerJson = readJson(join(folder, 'tokenizer.json'));
+    if (!tokenizerJson) throw new Error(`${folder}: no tokenizer.json in this folder`);
+    const templatePath = join(folder, 'chat_template.jinja');
+    const tokenizerConfig = readJson(join(folder, 'tokenizer_config.json'));
+    const generationConfig = readJson(join(folder, 'generation_config.json'));
+    return ModelTokenizer.fromSources({
+      tokenizerJson,
+      folder,
+      ...(tokenizerConfig ? { tokenizerConfig } : {}),
+      ...(generationConfig ? { generationConfig } : {}),
+      ...(existsSync(templatePath) ? { chatTemplateFile: readFileSync(templatePath, 'utf8') } : {}),
+      ...(model ? { model } : {}),
+    });
+  }
+
+  /** Token ids of `text`; special tokens (e.g. BOS) are added by tokenizer.json's post-processor. */
+  encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids;
+  }
+
+  decode(tokenIds: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    return this.tokenizer.decode([...tokenIds], { skip_special_tokens: options.skipSpecialTokens ?? false });
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.template !== undefined;
+  }
+
+  /**
+   * The chat template rendered as transformers' apply_chat_template(tokenize=False) renders it
+   * (@huggingface/jinja itself provides raise_exception).
+   */
+  applyChatTemplate(
+    messages: readonly ChatMessage[],
+    options: { addGenerationPrompt?: boolean } = {},
+  ): string {
+    if (!this.template) throw new Error('tokenizer: this checkpoint has no chat template');
+    return this.template.render({
+      messages,
+      add_generation_prompt: options.addGenerationPrompt ?? false,
+      bos_token: this.bosToken ?? '',
+      eos_token: this.eosToken ?? '',
+    });
+  }
+
+  /** As apply_chat_template(tokenize=True): the template writes the special tokens, so none are added. */
+  encodeChat(messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean } = {}): number[] {
+    return this.encode(this.applyChatTemplate(messages, options), { addSpecialTokens: false });
+  }
+}
+
+function defined<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
