@@ -80,7 +80,7 @@ describe('Rate view in Chromium', () => {
   it('imports pairs and rates five by keyboard alone, with an undo', async () => {
     await page.getByTestId('import-input').setInputFiles(path.join(FIXTURES, 'pairs.jsonl'));
     await page.locator('[data-testid=import-result][data-outcome=added]').waitFor();
-    expect(await progressText()).toBe('0/8');
+    await expect.poll(progressText).toBe('0/8');
 
     const rated: string[] = [];
     rated.push(await rateWith('1')); // left, clear (the default strength)
@@ -93,14 +93,14 @@ describe('Rate view in Chromium', () => {
     await page.keyboard.press('Escape');
     rated.push(await rateWith('t')); // tie, with a note
     const bothBad = await rateWith('x');
-    expect(await progressText()).toBe('5/8');
+    await expect.poll(progressText).toBe('5/8');
 
     await page.keyboard.press('u');
     await expect.poll(shownPairId).toBe(bothBad);
-    expect(await progressText()).toBe('4/8');
+    await expect.poll(progressText).toBe('4/8');
     rated.push(await rateWith('s')); // skip, in place of the undone "both bad"
     expect(rated.at(-1)).toBe(bothBad);
-    expect(await progressText()).toBe('5/8');
+    await expect.poll(progressText).toBe('5/8');
 
     const annotatorId = Number(await page.getByTestId('annotator-select').inputValue());
     const stored = await apiCall<RatingSummary[]>('listRatings', { annotatorId });
@@ -118,17 +118,17 @@ describe('Rate view in Chromium', () => {
   it('keeps the ratings across a page reload', async () => {
     const next = await shownPairId();
     await page.reload();
-    expect(await progressText()).toBe('5/8');
+    await expect.poll(progressText).toBe('5/8');
     expect(await shownPairId()).toBe(next);
-    expect(await page.getByTestId('recent-rating').count()).toBe(5);
+    await expect.poll(() => page.getByTestId('recent-rating').count()).toBe(5);
   });
 
   it('keeps the ratings when the server is killed and started again', async () => {
     await server.stop('SIGKILL');
     server = await startServer(dataDir);
     await page.goto(server.url);
-    expect(await progressText()).toBe('5/8');
-    expect(await page.getByTestId('recent-rating').count()).toBe(5);
+    await expect.poll(progressText).toBe('5/8');
+    await expect.poll(() => page.getByTestId('recent-rating').count()).toBe(5);
   });
 
   it('shows model output as text, never as HTML', async () => {
