@@ -12,11 +12,26 @@ export const API_METHODS = [
   'undoRating',
   'getRatingProgress',
   'listRatings',
+  'importFile',
+  'listDatasets',
+  'getDataset',
+  'createDataset',
+  'rebuildDataset',
+  'deleteDataset',
+  'previewDataset',
+  'exportDataset',
+  'getDatasetAgreement',
+  'getRatingTags',
+  'setRatingTags',
+  'getAnnotatorStats',
+  'listCandidates',
+  'createPairs',
+  'submitRanking',
 ] as const;
 
 export type ApiMethod = (typeof API_METHODS)[number];
 
-export const API_EVENTS = ['ratingsChanged', 'pairsImported'] as const;
+export const API_EVENTS = ['ratingsChanged', 'pairsImported', 'datasetsChanged'] as const;
 
 export type ApiEvent = (typeof API_EVENTS)[number];
 

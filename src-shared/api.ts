@@ -1,6 +1,7 @@
 // The one API contract: every method's input and output schema and every event's payload. Both transports
 // (Electron IPC, HTTP + server-sent events) and the renderer's clients are typed from this table.
 import { z } from 'zod';
+import { labelingContract, labelingEvents } from './api-labeling';
 import type { ApiEvent, ApiMethod } from './api-methods';
 import {
   Annotator,
@@ -32,7 +33,11 @@ export const apiContract = {
     }),
     output: ImportResult,
   },
-  nextPair: { input: annotatorInput, output: PairToRate.nullable() },
+  nextPair: {
+    // qualityChecks: now and then (1 in 10 ratings) serve an already rated pair again, sides swapped.
+    input: z.object({ annotatorId: Id, qualityChecks: z.boolean().default(false) }),
+    output: PairToRate.nullable(),
+  },
   submitRating: {
     input: z.object({
       annotatorId: Id,
@@ -41,6 +46,10 @@ export const apiContract = {
       choice: ScreenChoice,
       strength: Strength.nullable().default(null),
       note: z.string().max(10_000).nullable().default(null),
+      // Names of configured reason tags (getRatingTags).
+      tags: z.array(z.string()).max(20).default([]),
+      // The pair was served as a quality check (PairToRate.qualityCheck): stored apart from the live rating.
+      qualityCheck: z.boolean().default(false),
       timeSpentMs: z.number().int().nonnegative().max(86_400_000),
     }),
     output: z.object({ comparisonId: Id, progress: RatingProgress }),
@@ -55,11 +64,13 @@ export const apiContract = {
     input: z.object({ annotatorId: Id, limit: z.number().int().min(1).max(500).default(50) }),
     output: z.array(RatingSummary),
   },
+  ...labelingContract,
 } satisfies Record<ApiMethod, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
   ratingsChanged: z.object({ annotatorId: Id, pairId: Id, kind: z.enum(['rated', 'undone']) }),
   pairsImported: ImportResult,
+  ...labelingEvents,
 } satisfies Record<ApiEvent, z.ZodType>;
 
 export type ApiInput<M extends ApiMethod> = z.input<(typeof apiContract)[M]['input']>;

@@ -37,6 +37,8 @@ export const PairToRate = z.object({
   prompt: z.string(),
   left: ShownResponse,
   right: ShownResponse,
+  /** A pair the person already rated, shown again (sides swapped) to measure self-consistency. */
+  qualityCheck: z.boolean(),
 });
 export type PairToRate = z.infer<typeof PairToRate>;
 
@@ -62,6 +64,27 @@ export const ImportResult = z.object({
   duplicatesSkipped: z.number().int().nonnegative(),
 });
 export type ImportResult = z.infer<typeof ImportResult>;
+
+/** One chat turn, as in TRL's conversational rows and Hugging Face chat templates. */
+export const ChatMessage = z.object({ role: z.string().min(1), content: z.string() });
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/** What an imported file holds: preference pairs, or prompts to generate candidates for. */
+export const ImportAs = z.enum(['pairs', 'prompts']);
+export type ImportAs = z.infer<typeof ImportAs>;
+
+export const FileImportResult = z.object({
+  fileName: z.string(),
+  /** The detected row format, e.g. trl-standard, trl-conversational, anthropic-hh, ultrafeedback, prompts. */
+  format: z.string(),
+  kind: ImportAs,
+  rows: z.number().int().nonnegative(),
+  pairsAdded: z.number().int().nonnegative(),
+  promptsAdded: z.number().int().nonnegative(),
+  duplicatesSkipped: z.number().int().nonnegative(),
+  dataset: z.object({ id: Id, name: z.string() }).nullable(),
+});
+export type FileImportResult = z.infer<typeof FileImportResult>;
 
 export const DeviceRequest = z.enum(['auto', 'cpu', 'cuda']);
 export type DeviceRequest = z.infer<typeof DeviceRequest>;

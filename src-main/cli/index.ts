@@ -3,6 +3,8 @@
 import { Command, CommanderError } from 'commander';
 import { appVersion } from '../services/project-root';
 import { registerDevice } from './device-command';
+import { registerExport } from './export-command';
+import { registerImport } from './import-command';
 import { registerServe } from './serve-command';
 
 export function buildProgram(): Command {
@@ -12,6 +14,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run dpo-workbench --help for usage)');
   registerServe(program);
   registerDevice(program);
+  registerImport(program);
+  registerExport(program);
   return program;
 }
 

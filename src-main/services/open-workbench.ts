@@ -4,13 +4,15 @@ import type { ApiHandlers } from '../../src-shared/api';
 import { openDatabase } from '../store/open-database';
 import { EventBus } from './event-bus';
 import { appVersion } from './project-root';
-import { createServices } from './workbench-services';
+import { createDataServices, createServices, type DataServices } from './workbench-services';
 
 export interface Workbench {
   dataDir: string;
   dbPath: string;
   events: EventBus;
   services: ApiHandlers;
+  /** The use cases behind the labeling and data methods, for the CLI's import and export. */
+  data: DataServices;
   close(): void;
 }
 
@@ -27,14 +29,18 @@ export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
     nativeBinding: options.nativeBinding,
   });
   const events = new EventBus();
-  const services = createServices({
-    db,
-    dataDir: options.dataDir,
-    schemaVersion,
-    appVersion: appVersion(),
-    transport: options.transport,
-    events,
-    aOnLeft: options.aOnLeft,
-  });
-  return { dataDir: options.dataDir, dbPath, events, services, close: () => db.close() };
+  const data = createDataServices(db, events);
+  const services = createServices(
+    {
+      db,
+      dataDir: options.dataDir,
+      schemaVersion,
+      appVersion: appVersion(),
+      transport: options.transport,
+      events,
+      aOnLeft: options.aOnLeft,
+    },
+    data,
+  );
+  return { dataDir: options.dataDir, dbPath, events, services, data, close: () => db.close() };
 }

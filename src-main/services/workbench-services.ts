@@ -8,9 +8,12 @@ import type { Choice, PairToRate, ScreenChoice } from '../../src-shared/schemas'
 import { AnnotatorsRepo } from '../store/annotators-repo';
 import { ComparisonsRepo } from '../store/comparisons-repo';
 import { PairsRepo, type StoredPair } from '../store/pairs-repo';
+import { createDatasetsService, type DatasetsService } from './datasets-service';
 import { probeDevice } from './device-probe';
 import type { EventBus } from './event-bus';
-import { parsePreferenceJsonl } from './parse-preference-jsonl';
+import { createImportService, type ImportService } from './import-service';
+import { createLabelingHandlers } from './labeling-handlers';
+import { createRatingExtras, type RatingExtras } from './rating-extras-service';
 
 export interface ServicesContext {
   db: Database.Database;
@@ -37,11 +40,31 @@ export function toPairChoice(pair: StoredPair, leftCandidateId: number, choice: 
   return choice;
 }
 
-export function createServices(ctx: ServicesContext): ApiHandlers {
+/** The labeling and data use cases, shared by the API handlers and the CLI's import and export. */
+export interface DataServices {
+  imports: ImportService;
+  datasets: DatasetsService;
+  extras: RatingExtras;
+}
+
+export function createDataServices(db: Database.Database, events: EventBus): DataServices {
+  const datasets = createDatasetsService(db, events);
+  return {
+    datasets,
+    imports: createImportService(db, events, datasets),
+    extras: createRatingExtras(db, events),
+  };
+}
+
+export function createServices(
+  ctx: ServicesContext,
+  data: DataServices = createDataServices(ctx.db, ctx.events),
+): ApiHandlers {
   const annotators = new AnnotatorsRepo(ctx.db);
   const pairs = new PairsRepo(ctx.db);
   const comparisons = new ComparisonsRepo(ctx.db);
   const aOnLeft = ctx.aOnLeft ?? (() => randomInt(2) === 0);
+  const { imports, datasets, extras } = data;
   annotators.getOrCreateDefault();
 
   function requireAnnotator(annotatorId: number): void {
@@ -56,13 +79,14 @@ export function createServices(ctx: ServicesContext): ApiHandlers {
     return pair;
   }
 
-  function shown(pair: StoredPair, leftIsA = aOnLeft()): PairToRate {
+  function shown(pair: StoredPair, leftIsA = aOnLeft(), qualityCheck = false): PairToRate {
     const [left, right] = leftIsA ? [pair.candidateA, pair.candidateB] : [pair.candidateB, pair.candidateA];
     return {
       pairId: pair.id,
       prompt: pair.prompt,
       left: { candidateId: left.id, text: left.text },
       right: { candidateId: right.id, text: right.text },
+      qualityCheck,
     };
   }
 
@@ -70,6 +94,7 @@ export function createServices(ctx: ServicesContext): ApiHandlers {
     requireAnnotator(input.annotatorId);
     const pair = requirePair(input.pairId);
     const choice = toPairChoice(pair, input.leftCandidateId, input.choice);
+    if (input.qualityCheck) extras.requireLiveRating(input.annotatorId, pair.id);
     const comparisonId = comparisons.insert({
       pairId: pair.id,
       annotatorId: input.annotatorId,
@@ -78,6 +103,8 @@ export function createServices(ctx: ServicesContext): ApiHandlers {
       note: input.note?.trim() ? input.note.trim() : null,
       timeSpentMs: input.timeSpentMs,
       leftCandidateId: input.leftCandidateId,
+      tagsJson: extras.tagsJson(input.tags),
+      isQualityCheck: input.qualityCheck,
     });
     ctx.events.emit('ratingsChanged', { annotatorId: input.annotatorId, pairId: pair.id, kind: 'rated' });
     return { comparisonId, progress: comparisons.progress(input.annotatorId) };
@@ -93,15 +120,24 @@ export function createServices(ctx: ServicesContext): ApiHandlers {
     getDevice: ({ request }) => probeDevice(request),
     listAnnotators: () => annotators.list(),
     createAnnotator: ({ name }) => annotators.create(name),
-    importPairs: ({ fileName, content }) => {
-      const rows = parsePreferenceJsonl(fileName, content);
-      const counts = pairs.importPreferencePairs(rows);
-      const result = { fileName, rows: rows.length, ...counts };
-      ctx.events.emit('pairsImported', result);
-      return result;
+    // The Rate view's import: any text format of pairs (TRL JSONL, CSV, ...), as importFile.
+    importPairs: async ({ fileName, content }) => {
+      const bytes = new TextEncoder().encode(content);
+      const result = await imports.importFile({ fileName, bytes, as: 'pairs' });
+      return {
+        fileName,
+        rows: result.rows,
+        pairsAdded: result.pairsAdded,
+        duplicatesSkipped: result.duplicatesSkipped,
+      };
     },
-    nextPair: ({ annotatorId }) => {
+    nextPair: ({ annotatorId, qualityChecks }) => {
       requireAnnotator(annotatorId);
+      const check = qualityChecks ? extras.dueQualityCheck(annotatorId) : undefined;
+      if (check) {
+        const pair = requirePair(check.pairId);
+        return shown(pair, check.leftCandidateId === pair.candidateA.id, true);
+      }
       const next = comparisons.nextUnrated(annotatorId);
       return next ? shown(requirePair(next.pairId)) : null;
     },
@@ -114,7 +150,7 @@ export function createServices(ctx: ServicesContext): ApiHandlers {
       const pair = requirePair(undone.pairId);
       return {
         undonePairId: pair.id,
-        pair: shown(pair, undone.leftCandidateId === pair.candidateA.id),
+        pair: shown(pair, undone.leftCandidateId === pair.candidateA.id, undone.isQualityCheck),
         progress: comparisons.progress(annotatorId),
       };
     },
@@ -126,5 +162,6 @@ export function createServices(ctx: ServicesContext): ApiHandlers {
       requireAnnotator(annotatorId);
       return comparisons.listRecent(annotatorId, limit);
     },
+    ...createLabelingHandlers({ db: ctx.db, events: ctx.events, imports, datasets, extras }),
   };
 }

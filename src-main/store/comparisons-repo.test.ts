@@ -70,11 +70,17 @@ describe('ComparisonsRepo', () => {
     expect(rate(1, bo)).toBeGreaterThan(first);
   });
 
-  it('undoes the most recent live rating, which makes that pair next again and rateable', () => {
+  it('undoes the most recent rating (a quality check first), which makes that pair next again and rateable', () => {
     rate(1, ana);
     rate(2, ana);
     rate(2, ana, { isQualityCheck: true });
-    expect(repo.undoLast(ana)).toEqual({ pairId: 2, leftCandidateId: pairs.getPair(2)?.candidateA.id });
+    expect(repo.undoLast(ana)).toMatchObject({ pairId: 2, isQualityCheck: true });
+    expect(repo.progress(ana)).toEqual({ rated: 2, remaining: 1, total: 3 });
+    expect(repo.undoLast(ana)).toEqual({
+      pairId: 2,
+      leftCandidateId: pairs.getPair(2)?.candidateA.id,
+      isQualityCheck: false,
+    });
     expect(repo.nextUnrated(ana)).toEqual({ pairId: 2 });
     expect(repo.progress(ana)).toEqual({ rated: 1, remaining: 2, total: 3 });
     rate(2, ana, { choice: 'b', strength: 1 });

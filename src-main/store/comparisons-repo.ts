@@ -48,7 +48,10 @@ type InsertParams = [number, number, Choice, Strength | null, string | null, str
 export class ComparisonsRepo {
   readonly #nextUnrated: Database.Statement<[number], { pairId: number }>;
   readonly #insert: Database.Statement<InsertParams>;
-  readonly #undoLast: Database.Statement<[number], { pairId: number; leftCandidateId: number }>;
+  readonly #undoLast: Database.Statement<
+    [number],
+    { pairId: number; leftCandidateId: number; isQualityCheck: 0 | 1 }
+  >;
   readonly #progress: Database.Statement<[number], { rated: number; total: number }>;
   readonly #recent: Database.Statement<[number, number], RatingSummary>;
 
@@ -60,8 +63,8 @@ export class ComparisonsRepo {
     );
     this.#undoLast = db.prepare(
       `UPDATE comparisons SET undone_at = ${NOW}
-       WHERE id = (SELECT id FROM comparisons WHERE annotator_id = ? AND ${LIVE} ORDER BY id DESC LIMIT 1)
-       RETURNING pair_id AS pairId, left_candidate_id AS leftCandidateId`,
+       WHERE id = (SELECT id FROM comparisons WHERE annotator_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1)
+       RETURNING pair_id AS pairId, left_candidate_id AS leftCandidateId, is_quality_check AS isQualityCheck`,
     );
     this.#progress = db.prepare(
       `SELECT (SELECT COUNT(*) FROM comparisons WHERE annotator_id = ? AND ${LIVE}) AS rated,
@@ -95,9 +98,12 @@ export class ComparisonsRepo {
     }
   }
 
-  /** Undoes the annotator's most recent live rating; undefined when there is none. */
-  undoLast(annotatorId: number): { pairId: number; leftCandidateId: number } | undefined {
-    return this.#undoLast.get(annotatorId);
+  /** Undoes the annotator's most recent rating, a quality check included; undefined when there is none. */
+  undoLast(
+    annotatorId: number,
+  ): { pairId: number; leftCandidateId: number; isQualityCheck: boolean } | undefined {
+    const undone = this.#undoLast.get(annotatorId);
+    return undone && { ...undone, isQualityCheck: undone.isQualityCheck === 1 };
   }
 
   /** Each live rating is of a distinct pair (the partial unique index), so counting ratings counts pairs. */

@@ -25,6 +25,7 @@ const TABLES = [
   'run_metrics',
   'runs',
   'schema_migrations',
+  'settings',
 ];
 
 function addAnnotator(name = 'ana'): number {

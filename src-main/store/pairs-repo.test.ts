@@ -28,7 +28,7 @@ const ROWS: PreferenceRow[] = [
 
 describe('PairsRepo.importPreferencePairs', () => {
   it('stores each prompt, response and pair once, skipping repeats and chosen == rejected', () => {
-    expect(repo.importPreferencePairs(ROWS)).toEqual({ pairsAdded: 3, duplicatesSkipped: 2 });
+    expect(repo.importPreferencePairs(ROWS)).toMatchObject({ pairsAdded: 3, duplicatesSkipped: 2 });
     expect(count(temp.db, 'prompts')).toBe(2);
     expect(count(temp.db, 'candidates')).toBe(5);
     expect(repo.countAll()).toBe(3);
@@ -36,7 +36,7 @@ describe('PairsRepo.importPreferencePairs', () => {
 
   it('counts every row of a file imported twice as a duplicate and stores nothing new', () => {
     repo.importPreferencePairs(ROWS);
-    expect(repo.importPreferencePairs(ROWS)).toEqual({ pairsAdded: 0, duplicatesSkipped: 5 });
+    expect(repo.importPreferencePairs(ROWS)).toMatchObject({ pairsAdded: 0, duplicatesSkipped: 5 });
     expect(count(temp.db, 'candidates')).toBe(5);
     expect(repo.countAll()).toBe(3);
   });
@@ -58,7 +58,7 @@ describe('PairsRepo.importPreferencePairs', () => {
   it('treats the reversed preference of an imported pair as the same pair', () => {
     repo.importPreferencePairs(ROWS.slice(0, 1));
     const reversed = { prompt: 'Name a colour.', chosen: 'Seven.', rejected: 'Blue.' };
-    expect(repo.importPreferencePairs([reversed])).toEqual({ pairsAdded: 0, duplicatesSkipped: 1 });
+    expect(repo.importPreferencePairs([reversed])).toMatchObject({ pairsAdded: 0, duplicatesSkipped: 1 });
     expect(repo.countAll()).toBe(1);
   });
 
@@ -75,5 +75,40 @@ describe('PairsRepo.importPreferencePairs', () => {
   it('answers undefined for a pair that does not exist', () => {
     expect(repo.getPair(42)).toBeUndefined();
     expect(repo.countAll()).toBe(0);
+  });
+});
+
+describe('PairsRepo: conversational prompts, prompt lists and pairs by strategy', () => {
+  it('keeps a conversational prompt with its turns and reports which pair each row became', () => {
+    const messages = [{ role: 'user', content: 'Name a colour.' }];
+    const counts = repo.importPreferencePairs([{ ...ROWS[0]!, promptMessages: messages }, ROWS[0]!]);
+    expect(counts).toEqual({
+      pairsAdded: 1,
+      duplicatesSkipped: 1,
+      pairs: [
+        { pairId: 1, chosenCandidateId: 1, rejectedCandidateId: 2 },
+        { pairId: 1, chosenCandidateId: 1, rejectedCandidateId: 2 },
+      ],
+    });
+    expect(temp.db.prepare('SELECT messages_json FROM prompts').pluck().get()).toBe(JSON.stringify(messages));
+  });
+
+  it('imports prompts without candidates, each once', () => {
+    const rows = [
+      { text: 'one', messages: null },
+      { text: 'two', messages: null },
+      { text: 'one', messages: null },
+    ];
+    expect(repo.importPrompts(rows)).toEqual({ promptsAdded: 2, duplicatesSkipped: 1 });
+    expect(count(temp.db, 'candidates')).toBe(0);
+  });
+
+  it('adds a pair with its origin once, in either order, and finds it by its two candidates', () => {
+    repo.importPreferencePairs([ROWS[0]!, ROWS[1]!]);
+    expect(repo.addPair(1, 3, 1, 'rank')).toEqual({ pairId: 3, added: true });
+    expect(repo.addPair(1, 1, 3, 'rank')).toEqual({ pairId: 3, added: false });
+    expect(repo.pairOf(2, 1)).toBe(1);
+    expect(repo.pairOf(2, 3)).toBe(2);
+    expect(temp.db.prepare('SELECT origin FROM pairs WHERE id = 3').pluck().get()).toBe('rank');
   });
 });

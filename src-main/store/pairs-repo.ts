@@ -1,18 +1,37 @@
-// Pairs of candidate responses to one prompt, and the import of TRL preference rows into prompts,
-// candidates and pairs (each stored once by content hash).
+// Pairs of candidate responses to one prompt, and the import of preference rows and prompts into
+// prompts, candidates and pairs (each stored once by content hash).
 import type Database from 'better-sqlite3';
+import type { ChatMessage } from '../../src-shared/schemas';
 import { sha256Hex } from './content-hash';
 
 export interface PreferenceRow {
   prompt: string;
+  /** The prompt's chat turns when it is conversational (prompts.messages_json). */
+  promptMessages?: readonly ChatMessage[] | null;
   chosen: string;
   rejected: string;
+}
+
+export interface PromptRow {
+  text: string;
+  messages: readonly ChatMessage[] | null;
+}
+
+/** A stored row of an import: its pair, and which candidate the file preferred. */
+export interface ImportedPair {
+  pairId: number;
+  chosenCandidateId: number;
+  rejectedCandidateId: number;
 }
 
 export interface ImportCounts {
   pairsAdded: number;
   duplicatesSkipped: number;
+  /** Every row that names a real pair (new or already stored), in file order. */
+  pairs: ImportedPair[];
 }
+
+export type PairOrigin = 'import' | 'all_pairs' | 'best_worst' | 'random' | 'uncertainty' | 'rank';
 
 export interface CandidateText {
   id: number;
@@ -45,20 +64,28 @@ const PAIR_SQL = `SELECT p.id, p.prompt_id AS promptId, pr.text AS prompt,
   JOIN candidates b ON b.id = p.candidate_b_id
   WHERE p.id = ?`;
 
+// Served by the expression index pairs_unordered.
+export const PAIR_OF_SQL = `SELECT id FROM pairs
+  WHERE min(candidate_a_id, candidate_b_id) = ? AND max(candidate_a_id, candidate_b_id) = ?`;
+
 export class PairsRepo {
   readonly #db: Database.Database;
-  readonly #insertPrompt: Database.Statement<[string, string]>;
+  readonly #insertPrompt: Database.Statement<[string, string | null, string]>;
   readonly #promptId: Database.Statement<[string], number>;
   readonly #insertCandidate: Database.Statement<[number, string, string]>;
   readonly #candidateId: Database.Statement<[number, string], number>;
   readonly #insertPair: Database.Statement<[number, number, number]>;
   readonly #pair: Database.Statement<[number], PairRow>;
   readonly #count: Database.Statement<[], number>;
+  readonly #pairOf: Database.Statement<[number, number], number>;
+  readonly #insertOriginPair: Database.Statement<[number, number, number, PairOrigin]>;
 
   constructor(db: Database.Database) {
     this.#db = db;
+    // A prompt imported again with its chat turns keeps them, whichever import came first.
     this.#insertPrompt = db.prepare(
-      "INSERT INTO prompts (text, source, content_hash) VALUES (?, 'import', ?) ON CONFLICT (content_hash) DO NOTHING",
+      `INSERT INTO prompts (text, messages_json, source, content_hash) VALUES (?, ?, 'import', ?)
+       ON CONFLICT (content_hash) DO UPDATE SET messages_json = coalesce(messages_json, excluded.messages_json)`,
     );
     this.#promptId = db.prepare<[string], number>('SELECT id FROM prompts WHERE content_hash = ?').pluck();
     this.#insertCandidate = db.prepare(
@@ -74,6 +101,11 @@ export class PairsRepo {
     );
     this.#pair = db.prepare(PAIR_SQL);
     this.#count = db.prepare<[], number>('SELECT COUNT(*) FROM pairs').pluck();
+    this.#pairOf = db.prepare<[number, number], number>(PAIR_OF_SQL).pluck();
+    this.#insertOriginPair = db.prepare(
+      `INSERT INTO pairs (prompt_id, candidate_a_id, candidate_b_id, origin) VALUES (?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    );
   }
 
   /**
@@ -83,13 +115,51 @@ export class PairsRepo {
    */
   importPreferencePairs(rows: readonly PreferenceRow[]): ImportCounts {
     return this.#db.transaction(() => {
-      const counts: ImportCounts = { pairsAdded: 0, duplicatesSkipped: 0 };
+      const counts: ImportCounts = { pairsAdded: 0, duplicatesSkipped: 0, pairs: [] };
       for (const row of rows) {
-        if (this.#importRow(row)) counts.pairsAdded += 1;
+        const stored = this.#importRow(row);
+        if (stored?.added) counts.pairsAdded += 1;
         else counts.duplicatesSkipped += 1;
+        if (stored) counts.pairs.push(stored.pair);
       }
       return counts;
     })();
+  }
+
+  /** Stores prompts without candidates in one transaction; a prompt already stored counts as a duplicate. */
+  importPrompts(rows: readonly PromptRow[]): { promptsAdded: number; duplicatesSkipped: number } {
+    return this.#db.transaction(() => {
+      const before = this.#db.prepare<[], number>('SELECT COUNT(*) FROM prompts').pluck().get() ?? 0;
+      for (const row of rows) this.#upsertPrompt(row.text, row.messages);
+      const after = this.#db.prepare<[], number>('SELECT COUNT(*) FROM prompts').pluck().get() ?? 0;
+      return { promptsAdded: after - before, duplicatesSkipped: rows.length - (after - before) };
+    })();
+  }
+
+  /** A prompt's text and its candidates in id order; undefined when the prompt does not exist. */
+  promptWithCandidates(promptId: number) {
+    const prompt = this.#db
+      .prepare<[number], string>('SELECT text FROM prompts WHERE id = ?')
+      .pluck()
+      .get(promptId);
+    if (prompt === undefined) return undefined;
+    const candidates = this.#db
+      .prepare<[number], { id: number; text: string; logp: number | null; tokenCount: number | null }>(
+        'SELECT id, text, logp, token_count AS tokenCount FROM candidates WHERE prompt_id = ? ORDER BY id',
+      )
+      .all(promptId);
+    return { prompt, candidates };
+  }
+
+  /** The pair of two candidates in either order, if stored. */
+  pairOf(candidateX: number, candidateY: number): number | undefined {
+    return this.#pairOf.get(Math.min(candidateX, candidateY), Math.max(candidateX, candidateY));
+  }
+
+  /** Stores a pair of two candidates of one prompt; returns its id, and whether it is new. */
+  addPair(promptId: number, candidateA: number, candidateB: number, origin: PairOrigin) {
+    const added = this.#insertOriginPair.run(promptId, candidateA, candidateB, origin).changes === 1;
+    return { pairId: mustExist(this.pairOf(candidateA, candidateB), 'pair'), added };
   }
 
   getPair(pairId: number): StoredPair | undefined {
@@ -108,18 +178,23 @@ export class PairsRepo {
     return this.#count.get() ?? 0;
   }
 
-  /** Returns whether a new pair was stored. */
-  #importRow(row: PreferenceRow): boolean {
-    if (row.chosen === row.rejected) return false;
-    const promptId = this.#upsertPrompt(row.prompt);
+  /** The stored pair and whether it is new; undefined when chosen and rejected are the same text. */
+  #importRow(row: PreferenceRow): { pair: ImportedPair; added: boolean } | undefined {
+    if (row.chosen === row.rejected) return undefined;
+    const promptId = this.#upsertPrompt(row.prompt, row.promptMessages ?? null);
     const chosenId = this.#upsertCandidate(promptId, row.chosen);
     const rejectedId = this.#upsertCandidate(promptId, row.rejected);
-    return this.#insertPair.run(promptId, chosenId, rejectedId).changes === 1;
+    const inserted = this.#insertPair.run(promptId, chosenId, rejectedId);
+    const added = inserted.changes === 1;
+    const pairId = added
+      ? Number(inserted.lastInsertRowid)
+      : mustExist(this.pairOf(chosenId, rejectedId), 'pair');
+    return { pair: { pairId, chosenCandidateId: chosenId, rejectedCandidateId: rejectedId }, added };
   }
 
-  #upsertPrompt(text: string): number {
+  #upsertPrompt(text: string, messages: readonly ChatMessage[] | null): number {
     const hash = sha256Hex(text);
-    this.#insertPrompt.run(text, hash);
+    this.#insertPrompt.run(text, messages ? JSON.stringify(messages) : null, hash);
     return mustExist(this.#promptId.get(hash), 'prompt');
   }
 

@@ -1,5 +1,6 @@
 // Unit tests for the Rate view's keyboard map: every key, Shift for strong, and silence while typing a note.
 import { describe, expect, it } from 'vitest';
+import { RESERVED_RATING_KEYS } from '../../../src-shared/labeling-schemas';
 import { rateKeyAction, type RateKeyPress } from './rate-keys';
 
 function press(key: string, extra: Partial<RateKeyPress> = {}): RateKeyPress {
@@ -18,6 +19,13 @@ function press(key: string, extra: Partial<RateKeyPress> = {}): RateKeyPress {
 }
 
 describe('rateKeyAction', () => {
+  it('uses exactly the keys reason tags may not take', () => {
+    const reserved = new Set<string>(RESERVED_RATING_KEYS);
+    for (const key of [...'abcdefghijklmnopqrstuvwxyz0123456789?']) {
+      expect([key, rateKeyAction(press(key)) !== null]).toEqual([key, reserved.has(key)]);
+    }
+  });
+
   it('M and D toggle markdown and the difference highlight, but not while typing a note', () => {
     expect(rateKeyAction(press('m'))).toEqual({ kind: 'toggleMarkdown' });
     expect(rateKeyAction(press('D'))).toEqual({ kind: 'toggleDiff' });

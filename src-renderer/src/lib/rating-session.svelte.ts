@@ -182,7 +182,7 @@ export class RatingSession {
       this.#onPairsAdded(generation);
       return;
     }
-    if (event.payload.annotatorId !== this.#annotatorId) return;
+    if (event.event !== 'ratingsChanged' || event.payload.annotatorId !== this.#annotatorId) return;
     void this.#refreshProgress(generation);
     void this.#refreshRecent(generation);
     // While busy, this window's own submit or undo is what changed; it advances by itself.
