@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiError } from '../../src-shared/errors';
 import { openWorkbench, type Workbench } from '../../src-main/services/open-workbench';
-import { httpTransport, ipcTransport, type TestTransport } from './transports';
+import { ipcTransport, rejection, TRANSPORTS, type TestTransport } from './transports';
 
 const PAIRS = [
   { prompt: 'Capital of France?', chosen: 'Paris.', rejected: 'Lyon.' },
@@ -14,21 +13,7 @@ const PAIRS = [
 ];
 const JSONL = PAIRS.map((row) => JSON.stringify(row)).join('\n');
 
-async function rejection(promise: Promise<unknown>): Promise<ApiError & { status?: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ApiError;
-  }
-  throw new Error('expected the call to be refused');
-}
-
-const transports: Array<[string, (wb: Workbench) => TestTransport | Promise<TestTransport>]> = [
-  ['ipc', (wb) => ipcTransport(wb)],
-  ['http', (wb) => httpTransport(wb)],
-];
-
-describe.each(transports)('API contract over %s', (_name, makeTransport) => {
+describe.each(TRANSPORTS)('API contract over %s', (_name, makeTransport) => {
   let dataDir: string;
   let workbench: Workbench;
   let transport: TestTransport;

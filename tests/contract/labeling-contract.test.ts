@@ -4,30 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiError } from '../../src-shared/errors';
 import { openWorkbench, type Workbench } from '../../src-main/services/open-workbench';
-import { httpTransport, ipcTransport, type TestTransport } from './transports';
+import { rejection, TRANSPORTS, type TestTransport } from './transports';
 
 const jsonl = (rows: object[]) => rows.map((row) => JSON.stringify(row)).join('\n');
 const TEN = jsonl(
   Array.from({ length: 10 }, (_, i) => ({ prompt: `Q${i}`, chosen: `good ${i}`, rejected: `bad ${i}` })),
 );
 
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ApiError;
-  }
-  throw new Error('expected the call to be refused');
-}
-
-const transports: Array<[string, (wb: Workbench) => TestTransport | Promise<TestTransport>]> = [
-  ['ipc', (wb) => ipcTransport(wb)],
-  ['http', (wb) => httpTransport(wb)],
-];
-
-describe.each(transports)('labeling API over %s', (_name, makeTransport) => {
+describe.each(TRANSPORTS)('labeling API over %s', (_name, makeTransport) => {
   let dataDir: string;
   let workbench: Workbench;
   let transport: TestTransport;

@@ -70,3 +70,19 @@ export async function httpTransport(workbench: Workbench): Promise<TestTransport
   };
   return { client: clientFrom(raw), raw, url: running.url, close: () => running.close() };
 }
+
+/** The rejection a refused call ends in (the test fails if the call succeeds). */
+export async function rejection(promise: Promise<unknown>): Promise<ApiError & { status?: number }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ApiError;
+  }
+  throw new Error('expected the call to be refused');
+}
+
+/** Both transports, for describe.each: every contract suite runs through IPC and HTTP alike. */
+export const TRANSPORTS: Array<[string, (wb: Workbench) => TestTransport | Promise<TestTransport>]> = [
+  ['ipc', (wb) => ipcTransport(wb)],
+  ['http', (wb) => httpTransport(wb)],
+];
