@@ -5,7 +5,10 @@ import { appVersion } from '../services/project-root';
 import { registerDevice } from './device-command';
 import { registerExport } from './export-command';
 import { registerImport } from './import-command';
+import { registerLogprobs } from './logprobs-command';
+import { registerMerge } from './merge-command';
 import { registerServe } from './serve-command';
+import { registerTrain } from './train-command';
 
 export function buildProgram(): Command {
   const program = new Command('dpo-workbench')
@@ -16,6 +19,9 @@ export function buildProgram(): Command {
   registerDevice(program);
   registerImport(program);
   registerExport(program);
+  registerLogprobs(program);
+  registerTrain(program);
+  registerMerge(program);
   return program;
 }
 

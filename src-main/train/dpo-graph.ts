@@ -1,0 +1,144 @@
+// The DPO training graphs: policy = base transformer (frozen initializers) + trainable LoRA pairs, scored on
+// a `[chosen; rejected]` batch, summed over completion tokens, into the loss table with TRL's metrics.
+// Three shapes of it: one fused train step (forward, backward, clip, update: buildTrainStep), a gradient
+// graph plus an update graph for gradient accumulation, and a loss-and-metrics graph for evaluation.
+import {
+  add,
+  buildTrainStep,
+  gather,
+  grad,
+  Graph,
+  mul,
+  reduceSum,
+  tokenLogProbs,
+  type OptimizerConfig,
+  type Tensor,
+  type TrainStep,
+} from '../engine/index';
+import { forward, type FloatTensor, type ModelConfig } from '../models/index';
+import { addLoraToGraph, type LoraModule, type LoraState } from './lora-modules';
+import { DPO_METRIC_NAMES, dpoLoss, type DpoLossOptions } from './losses';
+
+export interface DpoGraphSpec {
+  config: ModelConfig;
+  weights: ReadonlyMap<string, FloatTensor>;
+  modules: readonly LoraModule[];
+  /** Initial values; the graphs take the current ones as inputs. */
+  state: LoraState;
+  lora: { r: number; alpha: number };
+  loss: DpoLossOptions;
+}
+
+/** Batch inputs: the collated `[chosen; rejected]` rows, the reference log-probs and the row selectors. */
+export const BATCH_INPUTS = [
+  'input_ids',
+  'attention_mask',
+  'targets',
+  'completion_mask',
+  'chosen_rows',
+  'rejected_rows',
+  'ref_chosen',
+  'ref_rejected',
+] as const;
+
+/** TRL's metric names without `loss` (an output of its own). */
+export const STEP_METRICS = DPO_METRIC_NAMES.filter((m) => m !== 'loss');
+
+interface DpoForward {
+  graph: Graph;
+  loss: Tensor;
+  metrics: Record<string, Tensor>;
+  params: Tensor[];
+}
+
+function dpoForward(spec: DpoGraphSpec): DpoForward {
+  const g = new Graph();
+  const inputIds = g.input('input_ids', 'int64', ['rows', 'seq']); // (2B, T)
+  const attentionMask = g.input('attention_mask', 'int64', ['rows', 'seq']); // (2B, T)
+  const targets = g.input('targets', 'int64', ['rows', 'seq']); // (2B, T)
+  const completionMask = g.input('completion_mask', 'float32', ['rows', 'seq']); // (2B, T)
+  const chosenRows = g.input('chosen_rows', 'int64', ['pairs']); // (B) = 0..B-1
+  const rejectedRows = g.input('rejected_rows', 'int64', ['pairs']); // (B) = B..2B-1
+  const refChosen = g.input('ref_chosen', 'float32', ['pairs']); // (B)
+  const refRejected = g.input('ref_rejected', 'float32', ['pairs']); // (B)
+  const lora = addLoraToGraph(g, spec.modules, spec.state, spec.lora);
+  const { logits } = forward(spec.config, spec.weights, { inputIds, attentionMask, lora }); // (2B, T, V)
+  const tokenLogps = tokenLogProbs(logits, targets); // (2B, T)
+  const sequenceLogps = reduceSum(mul(tokenLogps, completionMask), [1]); // (2B)
+  const lengths = reduceSum(completionMask, [1]); // (2B)
+  const { loss, metrics } = dpoLoss(
+    {
+      policyChosen: gather(sequenceLogps, chosenRows, 0), // (B)
+      policyRejected: gather(sequenceLogps, rejectedRows, 0), // (B)
+      refChosen,
+      refRejected,
+      chosenLengths: gather(lengths, chosenRows, 0),
+      rejectedLengths: gather(lengths, rejectedRows, 0),
+    },
+    spec.loss,
+  );
+  return { graph: g, loss, metrics, params: g.trainableParams() };
+}
+
+/** One graph: inputs params, optimizer state, lr and the batch; outputs `<slot>.next`, loss, grad_norm, metrics. */
+export function buildFusedStep(
+  spec: DpoGraphSpec,
+  optimizer: OptimizerConfig,
+  maxGradNorm: number,
+): { graph: Graph; step: TrainStep } {
+  const f = dpoForward(spec);
+  const step = buildTrainStep({
+    loss: f.loss,
+    optimizer,
+    ...(maxGradNorm > 0 ? { maxGradNorm } : {}),
+    metrics: f.metrics,
+  });
+  return { graph: f.graph, step };
+}
+
+/** Inputs params and the batch; outputs loss, the metrics and `<param>.grad` for every LoRA tensor. */
+export function buildGradGraph(spec: DpoGraphSpec): Graph {
+  const f = dpoForward(spec);
+  const grads = grad(f.loss, f.params);
+  f.params.forEach((p, i) => f.graph.output(`${p.name}.grad`, grads[i] as Tensor));
+  f.graph.output('loss', f.loss);
+  for (const [name, metric] of Object.entries(f.metrics)) f.graph.output(name, metric);
+  return f.graph;
+}
+
+/** Loss and metrics only (evaluation, and the numbers of a step without updating). */
+export function buildEvalGraph(spec: DpoGraphSpec): Graph {
+  const f = dpoForward(spec);
+  f.graph.output('loss', f.loss);
+  for (const [name, metric] of Object.entries(f.metrics)) f.graph.output(name, metric);
+  return f.graph;
+}
+
+/**
+ * The optimizer update for accumulated gradients: inputs params, `<param>.grad`, optimizer state and lr.
+ * It reuses buildTrainStep on the surrogate loss sum(p * g), whose gradient with respect to p is exactly g,
+ * so clipping and the update are the same graph code as the fused step.
+ */
+export function buildUpdateGraph(
+  spec: Pick<DpoGraphSpec, 'modules' | 'state' | 'lora'>,
+  optimizer: OptimizerConfig,
+  maxGradNorm: number,
+): { graph: Graph; step: TrainStep } {
+  const g = new Graph();
+  const params = [...spec.state].map(([name, data]) => {
+    const shape = name.endsWith('lora_A.weight')
+      ? [spec.lora.r, data.length / spec.lora.r]
+      : [data.length / spec.lora.r, spec.lora.r];
+    return g.param(name, data, shape, { trainable: true });
+  });
+  const surrogate = params
+    .map((p) => reduceSum(mul(p, g.input(`${p.name}.grad`, 'float32', p.shape))))
+    .reduce((total, term) => add(total, term)); // ()
+  const step = buildTrainStep({
+    loss: surrogate,
+    optimizer,
+    params,
+    ...(maxGradNorm > 0 ? { maxGradNorm } : {}),
+  });
+  return { graph: g, step };
+}

@@ -1,0 +1,12 @@
+// The training layer's public API: PAIRS.jsonl rows -> batches, sequence log-probs, the DPO trainer and its
+// settings, LoRA modules and the PEFT adapter folder.
+export * from './collate';
+export * from './sequence-logps';
+export * from './train-args';
+export { CHECKPOINT_DIR, METRICS_FILE, NotFiniteError, safetensorsIO, trainDpo } from './trainer';
+export type { TrainDpoInput, TrainDpoResult } from './trainer';
+export { openGraph, type OpenedGraph } from './graph-session';
+export { loraModules, loraStateFrom, toPeftAdapter, type LoraModule, type LoraState } from './lora-modules';
+export { readPeftAdapter, writePeftAdapter, type F32Tensor, type SafetensorsReader } from './peft-export';
+export { DPO_LOSS_TYPES, type DpoLossType } from './losses';
+export { SCHEDULE_KINDS, type ScheduleKind } from './schedule';

@@ -1,0 +1,231 @@
+// The sessions of a DPO run and the tensors they pass around: one optimizer step (fused, or micro-batch
+// gradients accumulated then one update run), evaluation, and the values a checkpoint stores.
+import type { OptimizerConfig, StateSlot } from '../engine/index';
+import type { Device, Feeds } from '../runtime/index';
+import type { CheckpointTensor } from './checkpoint';
+import { collatePairs, type CollateOptions, type PairExample } from './collate';
+import {
+  buildEvalGraph,
+  buildFusedStep,
+  buildGradGraph,
+  buildUpdateGraph,
+  STEP_METRICS,
+  type DpoGraphSpec,
+} from './dpo-graph';
+import { f32, i64, openGraph, type OpenedGraph } from './graph-session';
+import type { LoraState } from './lora-modules';
+import type { TrainArgs } from './train-args';
+
+/** The optimizer settings as graphs take them (TrainingArguments' adam betas and eps; SGD without momentum). */
+export function optimizerConfig(args: TrainArgs): OptimizerConfig {
+  return args.optimizer === 'adamw'
+    ? { kind: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: args.weightDecay }
+    : { kind: 'sgd', momentum: 0, weightDecay: args.weightDecay };
+}
+
+/** Feeds of one (micro-)batch: the rows, the row selectors and the reference log-probs [chosen, rejected]. */
+function batchFeeds(batch: ReturnType<typeof collatePairs>, refs: readonly (readonly number[])[]): Feeds {
+  const b = batch.pairs;
+  return {
+    input_ids: i64(batch.inputIds, batch.dims), // (2B, T)
+    attention_mask: i64(batch.attentionMask, batch.dims),
+    targets: i64(batch.targets, batch.dims),
+    completion_mask: f32(batch.completionMask, batch.dims),
+    chosen_rows: i64(
+      BigInt64Array.from({ length: b }, (_, i) => BigInt(i)),
+      [b],
+    ), // (B)
+    rejected_rows: i64(
+      BigInt64Array.from({ length: b }, (_, i) => BigInt(b + i)),
+      [b],
+    ),
+    ref_chosen: f32(
+      Float32Array.from(refs, (r) => r[0] as number),
+      [b],
+    ),
+    ref_rejected: f32(
+      Float32Array.from(refs, (r) => r[1] as number),
+      [b],
+    ),
+  };
+}
+
+const scalarOf = (out: Feeds, name: string): number => (out[name]?.data as Float32Array)[0] as number;
+const METRICS = ['loss', ...STEP_METRICS];
+
+export interface StepResult {
+  /** TRL's names: loss, rewards/..., logps/... (means over the step's pairs). */
+  metrics: Record<string, number>;
+  gradNorm: number;
+  tokens: number;
+  /** The updated LoRA tensors and optimizer state, not yet adopted (checked for NaN first). */
+  next: Map<string, Float32Array>;
+}
+
+export class StepRunner {
+  private constructor(
+    private readonly sessions: { step: OpenedGraph; grad?: OpenedGraph; eval?: OpenedGraph },
+    readonly slots: readonly StateSlot[],
+    private readonly data: {
+      examples: readonly PairExample[];
+      refs: readonly number[][];
+      collate: CollateOptions;
+    },
+    private readonly microSize: number,
+    /** LoRA tensors (slots with init 'param') and optimizer state (the rest), by slot input name. */
+    readonly values: Map<string, Float32Array>,
+  ) {}
+
+  /** Opens the step graph(s) and, when `withEval`, the evaluation graph; `spec.state` is the starting adapter. */
+  static async open(
+    spec: DpoGraphSpec,
+    args: TrainArgs,
+    data: StepRunner['data'],
+    options: { withEval: boolean; optimizerState: Map<string, Float32Array> },
+  ): Promise<StepRunner> {
+    const optimizer = optimizerConfig(args);
+    const device = { device: args.device };
+    const fused = args.gradAccum === 1;
+    const built = fused
+      ? buildFusedStep(spec, optimizer, args.maxGradNorm)
+      : buildUpdateGraph(spec, optimizer, args.maxGradNorm);
+    const opened: OpenedGraph[] = [];
+    try {
+      const open = async (graph: Parameters<typeof openGraph>[0], name: string) => {
+        opened.push(await openGraph(graph, name, device));
+        return opened.at(-1) as OpenedGraph;
+      };
+      const sessions = {
+        step: await open(built.graph, fused ? 'train-step' : 'update'),
+        ...(fused ? {} : { grad: await open(buildGradGraph(spec), 'grad') }),
+        ...(options.withEval ? { eval: await open(buildEvalGraph(spec), 'eval') } : {}),
+      };
+      const values = new Map<string, Float32Array>();
+      for (const s of built.step.slots) {
+        const size = s.shape.reduce<number>((a, d) => a * (d as number), 1);
+        const start = s.init === 'param' ? spec.state.get(s.input) : options.optimizerState.get(s.input);
+        values.set(s.input, start ?? new Float32Array(size));
+      }
+      return new StepRunner(sessions, built.step.slots, data, args.batchSize / args.gradAccum, values);
+    } catch (error) {
+      for (const o of opened) await o.close();
+      throw error;
+    }
+  }
+
+  get device(): Device {
+    return this.sessions.step.session.device;
+  }
+
+  private feeds(
+    names: Iterable<string>,
+    suffix = '',
+    from: ReadonlyMap<string, Float32Array> = this.values,
+  ): Feeds {
+    const out: Feeds = {};
+    for (const name of names) {
+      const slot = this.slots.find((s) => s.input === name) as StateSlot;
+      out[`${name}${suffix}`] = f32(from.get(name) as Float32Array, slot.shape as number[]);
+    }
+    return out;
+  }
+
+  private get paramNames(): string[] {
+    return this.slots.filter((s) => s.init === 'param').map((s) => s.input);
+  }
+
+  private batch(rows: readonly number[]) {
+    const { examples, refs, collate } = this.data;
+    const batch = collatePairs(
+      rows.map((r) => examples[r] as PairExample),
+      collate,
+    );
+    return {
+      batch,
+      feeds: batchFeeds(
+        batch,
+        rows.map((r) => refs[r] as number[]),
+      ),
+    };
+  }
+
+  /** One optimizer step on `rows` (indices into the examples) at learning rate `lr`. */
+  async step(rows: readonly number[], lr: number): Promise<StepResult> {
+    const lrFeed = { lr: f32(Float32Array.of(lr), []) };
+    const metrics: Record<string, number> = {};
+    let tokens = 0;
+    let out: Feeds;
+    if (!this.sessions.grad) {
+      const { batch, feeds } = this.batch(rows);
+      tokens = batch.tokens;
+      out = await this.sessions.step.session.run({ ...this.feeds(this.values.keys()), ...lrFeed, ...feeds });
+      for (const name of METRICS) metrics[name] = scalarOf(out, name);
+    } else {
+      // Accumulate: each micro-batch's mean-loss gradient weighted by its share of the step's pairs, so the
+      // sum is the gradient of the mean loss over all of them.
+      const grads = new Map(
+        this.paramNames.map((k) => [k, new Float32Array((this.values.get(k) as Float32Array).length)]),
+      );
+      for (let m = 0; m < rows.length; m += this.microSize) {
+        const micro = rows.slice(m, m + this.microSize);
+        const { batch, feeds } = this.batch(micro);
+        tokens += batch.tokens;
+        const g = await this.sessions.grad.session.run({ ...this.feeds(this.paramNames), ...feeds });
+        const share = micro.length / rows.length;
+        for (const [k, acc] of grads) {
+          const d = g[`${k}.grad`]?.data as Float32Array;
+          for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + share * (d[i] as number);
+        }
+        for (const name of METRICS) metrics[name] = (metrics[name] ?? 0) + share * scalarOf(g, name);
+      }
+      out = await this.sessions.step.session.run({
+        ...this.feeds(this.values.keys()),
+        ...lrFeed,
+        ...this.feeds(grads.keys(), '.grad', grads),
+      });
+    }
+    const next = new Map(this.slots.map((s) => [s.input, out[s.output]?.data as Float32Array]));
+    return { metrics, gradNorm: scalarOf(out, 'grad_norm'), tokens, next };
+  }
+
+  /** Loss and metrics over `rows` with the current adapter, `eval_`-prefixed (means over the pairs). */
+  async evaluate(rows: readonly number[]): Promise<Record<string, number>> {
+    const session = this.sessions.eval;
+    if (!session) throw new Error('StepRunner: opened without an evaluation graph');
+    const sums: Record<string, number> = {};
+    for (let i = 0; i < rows.length; i += this.microSize) {
+      const part = rows.slice(i, i + this.microSize);
+      const out = await session.session.run({ ...this.feeds(this.paramNames), ...this.batch(part).feeds });
+      for (const name of METRICS)
+        sums[`eval_${name}`] = (sums[`eval_${name}`] ?? 0) + scalarOf(out, name) * part.length;
+    }
+    return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / rows.length]));
+  }
+
+  /** The LoRA tensors (state) and the optimizer state, as the checkpoint stores them. */
+  checkpointTensors(): {
+    adapter: Record<string, CheckpointTensor>;
+    optimizer: Record<string, CheckpointTensor>;
+  } {
+    const adapter: Record<string, CheckpointTensor> = {};
+    const optimizer: Record<string, CheckpointTensor> = {};
+    for (const s of this.slots) {
+      const tensor: CheckpointTensor = {
+        dtype: 'float32',
+        shape: [...(s.shape as number[])],
+        data: this.values.get(s.input) as Float32Array,
+      };
+      (s.init === 'param' ? adapter : optimizer)[s.input] = tensor;
+    }
+    return { adapter, optimizer };
+  }
+
+  /** The LoRA tensors only. */
+  get state(): LoraState {
+    return new Map(this.paramNames.map((k) => [k, this.values.get(k) as Float32Array]));
+  }
+
+  async close(): Promise<void> {
+    for (const o of Object.values(this.sessions)) await o?.close();
+  }
+}

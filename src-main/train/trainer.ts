@@ -1,0 +1,257 @@
+// The DPO trainer, one explicit loop (nanoGPT style): reference log-probs once, then per optimizer step
+// collate -> forward/backward (micro-batches) -> clip -> AdamW/SGD -> check finite -> log -> eval ->
+// checkpoint; finally the PEFT adapter. Resumes from <out>/checkpoint to the same result as an unbroken run.
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildScoringGraph, writeSafetensors, type Checkpoint as ModelCheckpoint } from '../models/index';
+import type { Device } from '../runtime/index';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
+import type { PairExample } from './collate';
+import { openGraph } from './graph-session';
+import { defaultTargetModules, fanInFanOut } from './lora';
+import { initLoraState, loraModules, toPeftAdapter, type LoraState } from './lora-modules';
+import { writePeftAdapter, type SafetensorsWriter } from './peft-export';
+import { Rng } from './rng';
+import { learningRate } from './schedule';
+import { scorePairs } from './sequence-logps';
+import { StepRunner } from './step-runner';
+import type { TrainArgs } from './train-args';
+
+export interface TrainDpoInput {
+  model: ModelCheckpoint;
+  examples: readonly PairExample[];
+  outDir: string;
+  args: TrainArgs;
+  /** Start from this adapter (its r, alpha and modules) instead of a fresh PEFT init. */
+  initAdapter?: { r: number; alpha: number; targetModules: string[]; state: LoraState };
+  /** Require <out>/checkpoint to exist (it is used automatically whenever it exists). */
+  resume?: boolean;
+  padTokenId?: number;
+  /** Abort after the current step: a checkpoint is written and the run ends 'cancelled'. */
+  signal?: AbortSignal;
+  onStart?(info: { device: Device; reason?: string; totalSteps: number; startStep: number }): void;
+  onLog?(row: Record<string, number>): void;
+}
+
+export interface TrainDpoResult {
+  status: 'completed' | 'cancelled';
+  steps: number;
+  device: Device;
+  state: LoraState;
+  /** The last logged training row (none when a resumed run had nothing left to do). */
+  last: Record<string, number> | undefined;
+}
+
+export const CHECKPOINT_DIR = 'checkpoint';
+export const METRICS_FILE = 'metrics.jsonl';
+
+/** F32 adapter tensors through the models' safetensors writer. */
+export const safetensorsIO: SafetensorsWriter = {
+  writeSafetensors: async (path, tensors, metadata) =>
+    writeSafetensors(
+      path,
+      new Map(Object.entries(tensors).map(([k, t]) => [k, { dims: t.shape, data: t.data }])),
+      'F32',
+      metadata,
+    ),
+};
+
+/** A step produced NaN or Inf; nothing of it was kept. */
+export class NotFiniteError extends Error {}
+
+/** Drops rows logged after `step` (a killed run may have logged past its last checkpoint). */
+async function keepMetricsUpTo(path: string, step: number): Promise<void> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const kept = text
+    .split('\n')
+    .filter((line) => line.trim() !== '' && (JSON.parse(line) as { step: number }).step <= step);
+  await writeFile(path, kept.map((line) => `${line}\n`).join(''));
+}
+
+/** The first non-finite number of a step (loss, grad norm, any updated tensor), if any. */
+function firstNotFinite(
+  loss: number,
+  gradNorm: number,
+  next: Map<string, Float32Array>,
+): [string, number] | undefined {
+  if (!Number.isFinite(loss)) return ['loss', loss];
+  if (!Number.isFinite(gradNorm)) return ['grad_norm', gradNorm];
+  for (const [name, data] of next) {
+    const bad = data.find((v) => !Number.isFinite(v));
+    if (bad !== undefined) return [name, bad];
+  }
+  return undefined;
+}
+
+/** Settings a checkpoint must share with the run that resumes it (device and cadences may change). */
+function resumeKey(input: TrainDpoInput, totalSteps: number, lora: unknown): Record<string, unknown> {
+  const { device: _device, evalEvery: _evalEvery, checkpointEvery: _checkpointEvery, ...args } = input.args;
+  return {
+    args: { ...args, maxSteps: totalSteps },
+    lora,
+    examples: input.examples.length,
+    model: input.model.folder,
+  };
+}
+
+function checkResumable(saved: Checkpoint, meta: Record<string, unknown>, dir: string): void {
+  const differs = Object.keys(meta).find((k) => JSON.stringify(meta[k]) !== JSON.stringify(saved.meta[k]));
+  if (differs)
+    throw new Error(
+      `${dir}: the checkpoint was written by a run with different ${differs}; use another --out`,
+    );
+}
+
+export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
+  const { model, examples, outDir, args } = input;
+  const { config } = model;
+  const layout = config.weightLayout; // 'gpt2' (Conv1D, fan_in_fan_out) or 'llama' (the Llama family)
+  // ---- data: the eval split and the batch arithmetic ----
+  const rng = new Rng(args.seed); // draws, in order: the split, the LoRA init, one permutation per epoch
+  const split = rng.permutation(examples.length);
+  const evalCount = Math.floor(examples.length * args.evalSplit);
+  if (examples.length - evalCount < 1)
+    throw new Error(`--eval-split ${args.evalSplit} leaves no training pairs`);
+  const evalRows = split.slice(0, evalCount);
+  const trainRows = split.slice(evalCount);
+  const collate = {
+    padTokenId: input.padTokenId ?? 0,
+    maxLength: args.maxLength ?? Math.min(1024, config.maxPositions),
+  };
+  const stepsPerEpoch = Math.ceil(trainRows.length / args.batchSize);
+  const totalSteps = args.maxSteps ?? args.epochs * stepsPerEpoch;
+
+  // ---- LoRA modules and where training starts: fresh PEFT init, --adapter-init, or the checkpoint ----
+  const init = input.initAdapter;
+  const lora = init
+    ? { r: init.r, alpha: init.alpha, targets: init.targetModules }
+    : { r: args.loraR, alpha: args.loraAlpha, targets: args.loraTargets ?? defaultTargetModules(layout) };
+  const modules = loraModules(config, lora.targets);
+  let state: LoraState = init ? new Map(init.state) : initLoraState(modules, lora.r, rng);
+  const meta = resumeKey(input, totalSteps, lora);
+  const checkpointDir = join(outDir, CHECKPOINT_DIR);
+  const saved = await readCheckpoint(checkpointDir);
+  if (input.resume && !saved) throw new Error(`--resume: there is no checkpoint in ${checkpointDir}`);
+  let step = 0;
+  let order: number[] = [];
+  let epochRng = rng;
+  const optimizerState = new Map<string, Float32Array>();
+  if (saved) {
+    checkResumable(saved, meta, checkpointDir);
+    step = saved.step;
+    order = saved.dataOrder;
+    epochRng = Rng.fromState(saved.rngState);
+    state = new Map(Object.entries(saved.adapter).map(([k, t]) => [k, Float32Array.from(t.data)]));
+    for (const [k, t] of Object.entries(saved.optimizer)) optimizerState.set(k, Float32Array.from(t.data));
+    await keepMetricsUpTo(join(outDir, METRICS_FILE), step);
+  }
+  await mkdir(outDir, { recursive: true });
+  const resolved = {
+    ...args,
+    maxSteps: totalSteps,
+    model: model.folder,
+    lora_r: lora.r,
+    lora_alpha: lora.alpha,
+    lora_targets: lora.targets,
+    max_length: collate.maxLength,
+    train_pairs: trainRows.length,
+    eval_pairs: evalCount,
+    steps_per_epoch: stepsPerEpoch,
+  };
+  await writeFile(join(outDir, 'training_args.json'), `${JSON.stringify(resolved, null, 2)}\n`);
+
+  // ---- reference log-probs: the base model without the adapter, computed once ----
+  const reference = await openGraph(buildScoringGraph(config, model.weights), 'reference', {
+    device: args.device,
+  });
+  let refs: number[][];
+  try {
+    const scored = await scorePairs(reference.session, examples, {
+      ...collate,
+      batchSize: args.batchSize / args.gradAccum,
+    });
+    refs = scored.map((r) => [r.chosenLogp, r.rejectedLogp]);
+  } finally {
+    await reference.close();
+  }
+  const { device, reason } = reference.session;
+  input.onStart?.({ device, ...(reason ? { reason } : {}), totalSteps, startStep: step });
+
+  const spec = {
+    config,
+    weights: model.weights,
+    modules,
+    state,
+    lora,
+    loss: { type: args.loss, beta: args.beta, labelSmoothing: args.labelSmoothing },
+  };
+  const runner = await StepRunner.open(
+    spec,
+    args,
+    { examples, refs, collate },
+    { withEval: evalCount > 0, optimizerState },
+  );
+  try {
+    let last: Record<string, number> | undefined;
+    // ---- the loop: one optimizer step per iteration ----
+    for (; step < totalSteps; step++) {
+      const started = performance.now();
+      if (step % stepsPerEpoch === 0) order = epochRng.permutation(trainRows.length); // a new epoch
+      const at = (step % stepsPerEpoch) * args.batchSize;
+      const rows = order.slice(at, at + args.batchSize).map((i) => trainRows[i] as number);
+      const lr = learningRate(
+        { kind: args.schedule, lr: args.lr, totalSteps, warmupRatio: args.warmupRatio },
+        step,
+      );
+      const result = await runner.step(rows, lr); // forward, backward, clip, update
+      const bad = firstNotFinite(result.metrics.loss as number, result.gradNorm, result.next);
+      if (bad) {
+        const kept = await readCheckpoint(checkpointDir);
+        throw new NotFiniteError(
+          `training stopped at step ${step + 1}: ${bad[0]} is not finite (${bad[1]}); ` +
+            (kept
+              ? `the last good checkpoint (step ${kept.step}) is kept in ${checkpointDir}`
+              : 'no checkpoint was written yet') +
+            '; try a lower --lr or --max-grad-norm',
+        );
+      }
+      for (const [k, v] of result.next) runner.values.set(k, v);
+      const seconds = (performance.now() - started) / 1000;
+      last = {
+        step: step + 1,
+        epoch: (step + 1) / stepsPerEpoch,
+        ...result.metrics,
+        grad_norm: result.gradNorm,
+        learning_rate: lr,
+        'tokens/s': result.tokens / seconds,
+      };
+      const evalDue = evalCount > 0 && ((step + 1) % args.evalEvery === 0 || step + 1 === totalSteps);
+      const row = evalDue ? { ...last, ...(await runner.evaluate(evalRows)) } : last;
+      await appendFile(join(outDir, METRICS_FILE), `${JSON.stringify(row)}\n`);
+      input.onLog?.(row);
+      const cancelled = input.signal?.aborted === true && step + 1 < totalSteps;
+      if ((step + 1) % args.checkpointEvery === 0 || step + 1 === totalSteps || cancelled)
+        await writeCheckpoint(checkpointDir, {
+          step: step + 1,
+          dataOrder: order,
+          rngState: epochRng.state,
+          ...runner.checkpointTensors(),
+          meta,
+        });
+      if (cancelled)
+        return { status: 'cancelled', steps: step + 1, device: runner.device, state: runner.state, last };
+    }
+    // ---- outputs: the PEFT adapter (keys base_model.model.<module>.lora_A.weight) ----
+    const adapter = toPeftAdapter(runner.state, modules, {
+      r: lora.r,
+      alpha: lora.alpha,
+      targetModules: lora.targets,
+      baseModel: model.folder,
+      fanInFanOut: fanInFanOut(layout),
+    });
+    await writePeftAdapter(outDir, adapter, safetensorsIO);
+    return { status: 'completed', steps: totalSteps, device: runner.device, state: runner.state, last };
+  } finally {
+    await runner.close();
+  }
+}
