@@ -82,6 +82,14 @@ export const labelingContract = {
     input: z.object({ promptId: Id }),
     output: z.object({ promptId: Id, prompt: z.string(), candidates: z.array(CandidateInfo) }),
   },
+  /** Prompts with enough candidates for rank mode, newest first. */
+  listRankablePrompts: {
+    input: z.object({
+      minCandidates: z.number().int().min(2).max(20).default(3),
+      limit: z.number().int().min(1).max(500).default(100),
+    }),
+    output: z.array(z.object({ promptId: Id, prompt: z.string(), candidates: Count })),
+  },
   createPairs: {
     input: z.object({
       promptId: Id,

@@ -25,13 +25,16 @@ export const API_METHODS = [
   'setRatingTags',
   'getAnnotatorStats',
   'listCandidates',
+  'listRankablePrompts',
   'createPairs',
   'submitRanking',
+  'listJobs',
+  'cancelJob',
 ] as const;
 
 export type ApiMethod = (typeof API_METHODS)[number];
 
-export const API_EVENTS = ['ratingsChanged', 'pairsImported', 'datasetsChanged'] as const;
+export const API_EVENTS = ['ratingsChanged', 'pairsImported', 'datasetsChanged', 'jobsChanged'] as const;
 
 export type ApiEvent = (typeof API_EVENTS)[number];
 

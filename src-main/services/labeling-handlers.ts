@@ -69,6 +69,14 @@ export function createLabelingHandlers({ db, imports, datasets, extras }: Labeli
       const { prompt, candidates } = promptWithCandidates(promptId);
       return { promptId, prompt, candidates };
     },
+    listRankablePrompts: ({ minCandidates, limit }) =>
+      db
+        .prepare<[number, number], { promptId: number; prompt: string; candidates: number }>(
+          `SELECT p.id AS promptId, p.text AS prompt, COUNT(c.id) AS candidates
+             FROM prompts p JOIN candidates c ON c.prompt_id = p.id
+            GROUP BY p.id HAVING COUNT(c.id) >= ? ORDER BY p.id DESC LIMIT ?`,
+        )
+        .all(minCandidates, limit),
     createPairs: ({ promptId, strategy, count, seed, similarityThreshold }) => {
       const { candidates } = promptWithCandidates(promptId);
       const planned = pairCandidates(strategy, candidates, { count, seed, similarityThreshold });

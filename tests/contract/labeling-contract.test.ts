@@ -197,6 +197,8 @@ describe.each(TRANSPORTS)('labeling API over %s', (_name, makeTransport) => {
       { prompt: 'Rank', chosen: 'B', rejected: 'C' },
     ]);
     await api.importPairs({ fileName: 'rank.jsonl', content: rows });
+    expect(await api.listRankablePrompts({})).toEqual([{ promptId: 1, prompt: 'Rank', candidates: 3 }]);
+    expect(await api.listRankablePrompts({ minCandidates: 4 })).toEqual([]);
     const { candidates } = await api.listCandidates({ promptId: 1 });
     expect(candidates.map((c) => c.text)).toEqual(['A', 'B', 'C']);
     const [a, b, c] = candidates.map((candidate) => candidate.id);

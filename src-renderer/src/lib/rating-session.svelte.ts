@@ -36,6 +36,11 @@ export class RatingSession {
   #recent = $state.raw<RatingSummary[]>([]);
   #error = $state<string | null>(null);
   #notice = $state<string | null>(null);
+  #tags = $state.raw<readonly string[]>([]);
+  /** Counts pairs put on screen, so a pair shown again (a quality check, an undo) still reads as new. */
+  #shownCount = $state(0);
+  /** Bumped after every saved or undone rating, so panels that summarize ratings know to refresh. */
+  #ratingsVersion = $state(0);
   /** The optional note for the pair on screen; bound to the note field, cleared with each new pair. */
   note = $state('');
 
@@ -68,6 +73,16 @@ export class RatingSession {
   }
   get recent(): readonly RatingSummary[] {
     return this.#recent;
+  }
+  /** Reason tags chosen for the pair on screen; cleared with each new pair. */
+  get tags(): readonly string[] {
+    return this.#tags;
+  }
+  get shownCount(): number {
+    return this.#shownCount;
+  }
+  get ratingsVersion(): number {
+    return this.#ratingsVersion;
   }
   get error(): string | null {
     return this.#error;
@@ -106,6 +121,11 @@ export class RatingSession {
     this.#strength = strength;
   }
 
+  toggleTag(name: string): void {
+    if (this.#busy || !this.#pair) return;
+    this.#tags = this.#tags.includes(name) ? this.#tags.filter((tag) => tag !== name) : [...this.#tags, name];
+  }
+
   /** Rates the pair on screen; ignored while a rating or undo is in flight, so a key cannot double-submit. */
   async choose(choice: ScreenChoice, strong: boolean): Promise<void> {
     const pair = this.#pair;
@@ -125,10 +145,13 @@ export class RatingSession {
         choice,
         strength: prefers ? (strong ? 3 : this.#strength) : null,
         note: note === '' ? null : note,
+        tags: [...this.#tags],
+        qualityCheck: pair.qualityCheck,
         timeSpentMs: Math.min(MAX_TIME_SPENT_MS, Math.max(0, Math.round(performance.now() - this.#shownAt))),
       });
       if (generation !== this.#generation) return;
       this.#setProgress(result.progress);
+      this.#ratingsVersion += 1;
       await this.#advance(generation);
     } catch (error) {
       if (generation !== this.#generation) return;
@@ -156,6 +179,7 @@ export class RatingSession {
       const result = await this.#api.undoRating({ annotatorId });
       if (generation !== this.#generation) return;
       this.#setProgress(result.progress);
+      this.#ratingsVersion += 1;
       if (result.undonePairId === null) {
         this.#notice = 'Nothing to undo.';
         return;
@@ -207,7 +231,7 @@ export class RatingSession {
     try {
       const [progress, pair] = await Promise.all([
         this.#api.getRatingProgress({ annotatorId }),
-        this.#api.nextPair({ annotatorId }),
+        this.#api.nextPair({ annotatorId, qualityChecks: true }),
       ]);
       if (generation !== this.#generation) return;
       this.#setProgress(progress);
@@ -228,7 +252,7 @@ export class RatingSession {
     const annotatorId = this.#annotatorId;
     if (annotatorId === null) return;
     try {
-      const next = await this.#api.nextPair({ annotatorId });
+      const next = await this.#api.nextPair({ annotatorId, qualityChecks: true });
       if (generation !== this.#generation) return;
       this.#failed = false;
       this.#show(next);
@@ -244,6 +268,8 @@ export class RatingSession {
   #show(pair: PairToRate | null): void {
     this.#pair = pair;
     this.#strength = DEFAULT_STRENGTH;
+    this.#tags = [];
+    this.#shownCount += 1;
     this.note = '';
     this.#shownAt = performance.now();
   }

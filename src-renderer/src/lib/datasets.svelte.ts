@@ -1,0 +1,95 @@
+// The Datasets view's state: the list with stats, the selected dataset, and the calls that change it
+// (create, rebuild, delete, import, export); each failure keeps the server's message verbatim.
+import type { Dataset } from '../../../src-shared/labeling-schemas';
+import type { WorkbenchClient } from './api/workbench-client';
+import { errorMessage } from './error-message';
+
+export type CreateDatasetInput = Parameters<WorkbenchClient['createDataset']>[0];
+
+export class DatasetStore {
+  readonly #api: WorkbenchClient;
+  #datasets = $state.raw<readonly Dataset[]>([]);
+  #loaded = $state(false);
+  #selectedId = $state<number | null>(null);
+  #busy = $state(false);
+  #error = $state<string | null>(null);
+  #message = $state<string | null>(null);
+
+  constructor(api: WorkbenchClient) {
+    this.#api = api;
+  }
+
+  get datasets(): readonly Dataset[] {
+    return this.#datasets;
+  }
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+  get selected(): Dataset | undefined {
+    return this.#datasets.find((dataset) => dataset.id === this.#selectedId);
+  }
+  get busy(): boolean {
+    return this.#busy;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get message(): string | null {
+    return this.#message;
+  }
+
+  select(datasetId: number | null): void {
+    this.#selectedId = datasetId;
+    this.#error = null;
+    this.#message = null;
+  }
+
+  async load(): Promise<void> {
+    try {
+      this.#datasets = await this.#api.listDatasets({});
+      this.#loaded = true;
+    } catch (error) {
+      this.#error = `Could not load datasets: ${errorMessage(error)}`;
+    }
+  }
+
+  /** Creates a dataset and selects it; true when the server accepted it. */
+  async create(input: CreateDatasetInput): Promise<boolean> {
+    const created = await this.#run(() => this.#api.createDataset(input));
+    if (!created) return false;
+    await this.load();
+    this.#selectedId = created.id;
+    this.#message = `Created “${created.name}” with ${created.stats.pairs} pairs.`;
+    return true;
+  }
+
+  async rebuild(datasetId: number): Promise<void> {
+    const rebuilt = await this.#run(() => this.#api.rebuildDataset({ datasetId }));
+    if (!rebuilt) return;
+    await this.load();
+    this.#message = `Rebuilt “${rebuilt.name}”: ${rebuilt.stats.pairs} pairs.`;
+  }
+
+  async remove(datasetId: number): Promise<void> {
+    const deleted = await this.#run(() => this.#api.deleteDataset({ datasetId }));
+    if (!deleted) return;
+    this.#selectedId = null;
+    await this.load();
+    this.#message = 'Dataset deleted.';
+  }
+
+  async #run<T>(call: () => Promise<T>): Promise<T | null> {
+    if (this.#busy) return null;
+    this.#busy = true;
+    this.#error = null;
+    this.#message = null;
+    try {
+      return await call();
+    } catch (error) {
+      this.#error = errorMessage(error);
+      return null;
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
