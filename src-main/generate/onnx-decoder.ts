@@ -1,0 +1,300 @@
+// The DecoderModel of a real checkpoint: one ONNX session over buildCachedStepGraph (with a past input and
+// position_ids) serves both the prefill (fed an empty past) and the batched decode of left-padded rows of
+// different lengths. The session runs in a SessionWorker, so the calling thread stays responsive.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveModel } from '../engine/index';
+import {
+  buildCachedStepGraph,
+  loadCheckpoint,
+  loadPeftAdapter,
+  ModelTokenizer,
+  type ChatMessage,
+  type Checkpoint,
+  type LoraWeights,
+  type ModelConfig,
+} from '../models/index';
+import {
+  SessionWorker,
+  type Device,
+  type DeviceRequest,
+  type Feeds,
+  type HostTensor,
+} from '../runtime/index';
+import type { DecoderModel } from './decoder-model';
+import { decodeMask, packPast, type KvBlock, type KvRow, type KvShape, type PackedPast } from './kv-blocks';
+
+export interface OnnxCache extends KvRow {
+  released: boolean;
+}
+
+export interface OnnxDecoderOptions {
+  device?: DeviceRequest;
+  /** ORT intra-op threads (default: ORT's choice, all cores). */
+  intraOpThreads?: number;
+  /** A PEFT adapter's pairs (loadPeftAdapter), applied as LoRA branches. */
+  lora?: ReadonlyMap<string, LoraWeights>;
+}
+
+const i64 = (values: readonly number[], dims: readonly number[]): HostTensor => ({
+  dtype: 'int64',
+  data: BigInt64Array.from(values, BigInt),
+  dims,
+});
+
+export class OnnxDecoder implements DecoderModel<OnnxCache> {
+  private readonly shape: KvShape;
+  private readonly outputs: string[];
+  private closed = false;
+
+  private constructor(
+    private readonly checkpoint: Checkpoint,
+    private readonly worker: SessionWorker,
+    private readonly session: number,
+    readonly device: Device,
+    readonly deviceNote: string | undefined,
+  ) {
+    const c = checkpoint.config;
+    this.shape = { layers: c.numLayers, kvHeads: c.numKvHeads, headDim: c.headDim };
+    const present = Array.from({ length: c.numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]);
+    this.outputs = ['next_logits', ...present.flat()];
+  }
+
+  /** Builds the step graph, writes it to a temporary folder and opens it in a new worker thread. */
+  static async open(checkpoint: Checkpoint, options: OnnxDecoderOptions = {}): Promise<OnnxDecoder> {
+    const graph = buildCachedStepGraph(checkpoint.config, checkpoint.weights, {
+      past: true,
+      positionIds: true,
+      ...(options.lora ? { lora: options.lora } : {}),
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'dpo-generate-'));
+    const worker = new SessionWorker();
+    try {
+      const path = join(dir, 'step.onnx');
+      saveModel(graph, path);
+      const opened = await worker.open(path, {
+        device: options.device ?? 'auto',
+        ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
+      });
+      return new OnnxDecoder(checkpoint, worker, opened.session, opened.device, opened.reason);
+    } catch (error) {
+      await worker.terminate();
+      throw error;
+    } finally {
+      // ORT has read the weights into the session; the files are no longer needed.
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async prefill(promptIds: readonly number[]): Promise<{ logits: Float32Array; cache: OnnxCache }> {
+    const n = promptIds.length;
+    if (n === 0) throw new Error('prefill: the prompt has no tokens');
+    this.checkPositions(n - 1);
+    this.checkVocabulary(promptIds);
+    const empty = new Float32Array(0);
+    const past: PackedPast = {
+      kv: Array.from({ length: 2 * this.shape.layers }, () => empty),
+      length: 0,
+      realLengths: [0],
+      owned: true,
+    };
+    const positions = Array.from({ length: n }, (_, t) => t);
+    const { logits, block } = await this.step(
+      past,
+      [1, n],
+      promptIds,
+      positions,
+      i64(Array(n).fill(1), [1, n]),
+    );
+    return { logits: logits[0] as Float32Array, cache: this.hold(block, 0) };
+  }
+
+  async fork(cache: OnnxCache, n: number): Promise<OnnxCache[]> {
+    this.checkLive(cache);
+    return Array.from({ length: n }, () => this.hold(cache.block, cache.row));
+  }
+
+  async decode(caches: readonly OnnxCache[], tokens: readonly number[]): Promise<Float32Array[]> {
+    if (caches.length !== tokens.length)
+      throw new Error(`decode: ${caches.length} caches but ${tokens.length} tokens`);
+    caches.forEach((cache) => this.checkLive(cache));
+    this.checkVocabulary(tokens);
+    const past = packPast(this.shape, caches);
+    this.checkPositions(Math.max(...past.realLengths));
+    const mask: HostTensor = {
+      dtype: 'int64',
+      data: decodeMask(past),
+      dims: [caches.length, past.length + 1],
+    };
+    const { logits, block } = await this.step(past, [caches.length, 1], tokens, past.realLengths, mask);
+    caches.forEach((cache, row) => {
+      cache.block.holders -= 1;
+      cache.block = block;
+      cache.row = row;
+    });
+    block.holders = caches.length;
+    return logits;
+  }
+
+  release(cache: OnnxCache): void {
+    this.checkLive(cache);
+    cache.released = true;
+    cache.block.holders -= 1;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.worker.close(this.session);
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+
+  /** One run: `dims` (B, T) new tokens at `positions` (row-major) after `past`; returns logits rows and the block. */
+  private async step(
+    past: PackedPast,
+    dims: [number, number],
+    tokens: readonly number[],
+    positions: readonly number[],
+    mask: HostTensor,
+  ): Promise<{ logits: Float32Array[]; block: KvBlock }> {
+    if (this.closed) throw new Error('decoder: the generator is closed');
+    const [batch, seq] = dims;
+    const { kvHeads, headDim } = this.shape;
+    const feeds: Feeds = {
+      input_ids: i64(tokens, dims),
+      attention_mask: mask,
+      position_ids: i64(positions, dims),
+      targets: { dtype: 'int64', data: new BigInt64Array(batch * seq), dims },
+    };
+    past.kv.forEach((data, t) => {
+      const name = `past.${t >> 1}.${t % 2 === 0 ? 'key' : 'value'}`;
+      feeds[name] = { dtype: 'float32', data, dims: [batch, kvHeads, past.length, headDim] };
+    });
+    const out = await this.worker.run(this.session, feeds, { outputs: this.outputs, transfer: past.owned });
+    const vocab = this.checkpoint.config.vocabSize;
+    const next = out.next_logits?.data as Float32Array;
+    const logits = Array.from({ length: batch }, (_, b) => next.subarray(b * vocab, (b + 1) * vocab));
+    const kv = this.outputs.slice(1).map((name) => out[name]?.data as Float32Array);
+    const block = {
+      kv,
+      batch,
+      length: past.length + seq,
+      realLengths: past.realLengths.map((real) => real + seq),
+      holders: 0,
+    };
+    return { logits, block };
+  }
+
+  private hold(block: KvBlock, row: number): OnnxCache {
+    block.holders += 1;
+    return { block, row, released: false };
+  }
+
+  private checkLive(cache: OnnxCache): void {
+    if (cache.released) throw new Error('decoder: a cache was used after it was released');
+  }
+
+  private checkVocabulary(tokens: readonly number[]): void {
+    const { vocabSize } = this.checkpoint.config;
+    const bad = tokens.find((t) => !Number.isInteger(t) || t < 0 || t >= vocabSize);
+    if (bad !== undefined) throw new Error(`token id ${bad} is outside the vocabulary of ${vocabSize}`);
+  }
+
+  /** A learned position table has no row past its end (RoPE models run on, as transformers does). */
+  private checkPositions(last: number): void {
+    const { positions, maxPositions } = this.checkpoint.config;
+    if (positions === 'learned' && last >= maxPositions)
+      throw new Error(
+        `the sequence reached position ${last}, past the model's ${maxPositions} positions; ` +
+          'use a shorter prompt or fewer new tokens',
+      );
+  }
+}
+
+/** The checkpoint's tokenizer as generation uses it: prompts in (chat template applied), candidates out. */
+export interface GeneratorTokenizer {
+  /**
+   * Prompt token ids. Messages go through the chat template with the generation prompt; a plain text is one
+   * user turn when the checkpoint has a chat template, and is encoded as is (special tokens added) otherwise.
+   */
+  encodeChat(prompt: string | readonly ChatMessage[]): number[];
+  decode(ids: readonly number[]): string;
+  readonly model: ModelTokenizer;
+}
+
+/** Sampling settings from generation_config.json, where it sets them. */
+export interface GenerationDefaults {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  maxNewTokens?: number;
+}
+
+export interface LoadedGenerator {
+  /** For generateBestOfN. */
+  model: DecoderModel<unknown>;
+  tokenizer: GeneratorTokenizer;
+  eosIds: number[];
+  generationDefaults: GenerationDefaults;
+  config: ModelConfig;
+  device: Device;
+  /** Why the device differs from the request (e.g. why CUDA was not used). */
+  deviceNote?: string;
+  close(): Promise<void>;
+}
+
+export interface LoadGeneratorOptions {
+  modelDir: string;
+  /** A PEFT LoRA adapter folder applied on top of the model. */
+  adapterDir?: string;
+  device?: DeviceRequest;
+  intraOpThreads?: number;
+}
+
+function generatorTokenizer(model: ModelTokenizer): GeneratorTokenizer {
+  return {
+    model,
+    encodeChat(prompt) {
+      if (typeof prompt !== 'string' || model.hasChatTemplate) {
+        const messages = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : prompt;
+        return model.encodeChat(messages, { addGenerationPrompt: true });
+      }
+      return model.encode(prompt);
+    },
+    decode: (ids) => model.decode(ids),
+  };
+}
+
+/** A checkpoint folder (+ adapter) ready to sample: tokenizer, eos ids, generation_config.json defaults. */
+export async function loadGenerator(options: LoadGeneratorOptions): Promise<LoadedGenerator> {
+  const checkpoint = loadCheckpoint(options.modelDir);
+  const { config } = checkpoint;
+  const tokenizer = ModelTokenizer.load(options.modelDir, {
+    vocabSize: config.vocabSize,
+    eosTokenIds: config.eosTokenIds,
+  });
+  const lora = options.adapterDir ? loadPeftAdapter(options.adapterDir, config).weights : undefined;
+  const decoder = await OnnxDecoder.open(checkpoint, {
+    device: options.device ?? 'auto',
+    ...(lora ? { lora } : {}),
+    ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
+  });
+  const { temperature, topP, topK, maxNewTokens } = tokenizer.generation;
+  const generationDefaults = Object.fromEntries(
+    Object.entries({ temperature, topP, topK, maxNewTokens }).filter(([, v]) => v !== undefined),
+  ) as GenerationDefaults;
+  return {
+    model: decoder as DecoderModel<unknown>,
+    tokenizer: generatorTokenizer(tokenizer),
+    eosIds: [...tokenizer.eosTokenIds],
+    generationDefaults,
+    config,
+    device: decoder.device,
+    ...(decoder.deviceNote === undefined ? {} : { deviceNote: decoder.deviceNote }),
+    close: () => decoder.close(),
+  };
+}
