@@ -1,6 +1,7 @@
 // The one API contract: every method's input and output schema and every event's payload. Both transports
 // (Electron IPC, HTTP + server-sent events) and the renderer's clients are typed from this table.
 import { z } from 'zod';
+import { jobsContract, jobsEvents } from './api-jobs';
 import { labelingContract, labelingEvents } from './api-labeling';
 import type { ApiEvent, ApiMethod } from './api-methods';
 import {
@@ -65,12 +66,14 @@ export const apiContract = {
     output: z.array(RatingSummary),
   },
   ...labelingContract,
+  ...jobsContract,
 } satisfies Record<ApiMethod, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
   ratingsChanged: z.object({ annotatorId: Id, pairId: Id, kind: z.enum(['rated', 'undone']) }),
   pairsImported: ImportResult,
   ...labelingEvents,
+  ...jobsEvents,
 } satisfies Record<ApiEvent, z.ZodType>;
 
 export type ApiInput<M extends ApiMethod> = z.input<(typeof apiContract)[M]['input']>;

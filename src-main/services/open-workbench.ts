@@ -3,6 +3,7 @@
 import type { ApiHandlers } from '../../src-shared/api';
 import { openDatabase } from '../store/open-database';
 import { EventBus } from './event-bus';
+import { JobRunner } from './job-runner';
 import { appVersion } from './project-root';
 import { createDataServices, createServices, type DataServices } from './workbench-services';
 
@@ -13,6 +14,8 @@ export interface Workbench {
   services: ApiHandlers;
   /** The use cases behind the labeling and data methods, for the CLI's import and export. */
   data: DataServices;
+  /** Long work (generation, training, comparison runs) as stored, cancellable jobs. */
+  jobs: JobRunner;
   close(): void;
 }
 
@@ -29,6 +32,8 @@ export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
     nativeBinding: options.nativeBinding,
   });
   const events = new EventBus();
+  const jobs = new JobRunner(db, events);
+  jobs.markInterruptedAtStartup();
   const data = createDataServices(db, events);
   const services = createServices(
     {
@@ -39,8 +44,15 @@ export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
       transport: options.transport,
       events,
       aOnLeft: options.aOnLeft,
+      jobs,
     },
     data,
   );
-  return { dataDir: options.dataDir, dbPath, events, services, data, close: () => db.close() };
+  const close = () => {
+    // Running jobs are told to stop; any still marked running when the process ends are marked
+    // interrupted on the next start.
+    jobs.close();
+    db.close();
+  };
+  return { dataDir: options.dataDir, dbPath, events, services, data, jobs, close };
 }

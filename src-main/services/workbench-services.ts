@@ -11,6 +11,7 @@ import { PairsRepo, type StoredPair } from '../store/pairs-repo';
 import { createDatasetsService, type DatasetsService } from './datasets-service';
 import { probeDevice } from './device-probe';
 import type { EventBus } from './event-bus';
+import { createJobsHandlers, JobRunner } from './job-runner';
 import { createImportService, type ImportService } from './import-service';
 import { createLabelingHandlers } from './labeling-handlers';
 import { createRatingExtras, type RatingExtras } from './rating-extras-service';
@@ -24,6 +25,8 @@ export interface ServicesContext {
   events: EventBus;
   /** Which side goes left; injectable so tests can pin it. Returns true to show candidate a on the left. */
   aOnLeft?: () => boolean;
+  /** Long work (generation, training); one runner per workbench, made here when not given. */
+  jobs?: JobRunner;
 }
 
 /** Maps what the person pressed on screen onto the pair's sides, given which candidate was on the left. */
@@ -65,6 +68,7 @@ export function createServices(
   const comparisons = new ComparisonsRepo(ctx.db);
   const aOnLeft = ctx.aOnLeft ?? (() => randomInt(2) === 0);
   const { imports, datasets, extras } = data;
+  const jobs = ctx.jobs ?? new JobRunner(ctx.db, ctx.events);
   annotators.getOrCreateDefault();
 
   function requireAnnotator(annotatorId: number): void {
@@ -163,5 +167,6 @@ export function createServices(
       return comparisons.listRecent(annotatorId, limit);
     },
     ...createLabelingHandlers({ db: ctx.db, events: ctx.events, imports, datasets, extras }),
+    ...createJobsHandlers(jobs),
   };
 }
