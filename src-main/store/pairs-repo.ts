@@ -2,7 +2,7 @@
 // prompts, candidates and pairs (each stored once by content hash).
 import type Database from 'better-sqlite3';
 import type { ChatMessage } from '../../src-shared/schemas';
-import { sha256Hex } from './content-hash';
+import { CandidatesRepo, mustExist } from './candidates-repo';
 
 export interface PreferenceRow {
   prompt: string;
@@ -70,10 +70,7 @@ export const PAIR_OF_SQL = `SELECT id FROM pairs
 
 export class PairsRepo {
   readonly #db: Database.Database;
-  readonly #insertPrompt: Database.Statement<[string, string | null, string]>;
-  readonly #promptId: Database.Statement<[string], number>;
-  readonly #insertCandidate: Database.Statement<[number, string, string]>;
-  readonly #candidateId: Database.Statement<[number, string], number>;
+  readonly #rows: CandidatesRepo;
   readonly #insertPair: Database.Statement<[number, number, number]>;
   readonly #pair: Database.Statement<[number], PairRow>;
   readonly #count: Database.Statement<[], number>;
@@ -82,19 +79,7 @@ export class PairsRepo {
 
   constructor(db: Database.Database) {
     this.#db = db;
-    // A prompt imported again with its chat turns keeps them, whichever import came first.
-    this.#insertPrompt = db.prepare(
-      `INSERT INTO prompts (text, messages_json, source, content_hash) VALUES (?, ?, 'import', ?)
-       ON CONFLICT (content_hash) DO UPDATE SET messages_json = coalesce(messages_json, excluded.messages_json)`,
-    );
-    this.#promptId = db.prepare<[string], number>('SELECT id FROM prompts WHERE content_hash = ?').pluck();
-    this.#insertCandidate = db.prepare(
-      `INSERT INTO candidates (prompt_id, text, source, content_hash) VALUES (?, ?, 'imported', ?)
-       ON CONFLICT (prompt_id, content_hash) DO NOTHING`,
-    );
-    this.#candidateId = db
-      .prepare<[number, string], number>('SELECT id FROM candidates WHERE prompt_id = ? AND content_hash = ?')
-      .pluck();
+    this.#rows = new CandidatesRepo(db);
     this.#insertPair = db.prepare(
       `INSERT INTO pairs (prompt_id, candidate_a_id, candidate_b_id, origin, imported_preference)
        VALUES (?, ?, ?, 'import', 'a') ON CONFLICT DO NOTHING`,
@@ -130,7 +115,7 @@ export class PairsRepo {
   importPrompts(rows: readonly PromptRow[]): { promptsAdded: number; duplicatesSkipped: number } {
     return this.#db.transaction(() => {
       const before = this.#db.prepare<[], number>('SELECT COUNT(*) FROM prompts').pluck().get() ?? 0;
-      for (const row of rows) this.#upsertPrompt(row.text, row.messages);
+      for (const row of rows) this.#rows.upsertPrompt(row.text, row.messages, 'import');
       const after = this.#db.prepare<[], number>('SELECT COUNT(*) FROM prompts').pluck().get() ?? 0;
       return { promptsAdded: after - before, duplicatesSkipped: rows.length - (after - before) };
     })();
@@ -181,9 +166,9 @@ export class PairsRepo {
   /** The stored pair and whether it is new; undefined when chosen and rejected are the same text. */
   #importRow(row: PreferenceRow): { pair: ImportedPair; added: boolean } | undefined {
     if (row.chosen === row.rejected) return undefined;
-    const promptId = this.#upsertPrompt(row.prompt, row.promptMessages ?? null);
-    const chosenId = this.#upsertCandidate(promptId, row.chosen);
-    const rejectedId = this.#upsertCandidate(promptId, row.rejected);
+    const promptId = this.#rows.upsertPrompt(row.prompt, row.promptMessages ?? null, 'import');
+    const chosenId = this.#rows.upsertImported(promptId, row.chosen);
+    const rejectedId = this.#rows.upsertImported(promptId, row.rejected);
     const inserted = this.#insertPair.run(promptId, chosenId, rejectedId);
     const added = inserted.changes === 1;
     const pairId = added
@@ -191,21 +176,4 @@ export class PairsRepo {
       : mustExist(this.pairOf(chosenId, rejectedId), 'pair');
     return { pair: { pairId, chosenCandidateId: chosenId, rejectedCandidateId: rejectedId }, added };
   }
-
-  #upsertPrompt(text: string, messages: readonly ChatMessage[] | null): number {
-    const hash = sha256Hex(text);
-    this.#insertPrompt.run(text, messages ? JSON.stringify(messages) : null, hash);
-    return mustExist(this.#promptId.get(hash), 'prompt');
-  }
-
-  #upsertCandidate(promptId: number, text: string): number {
-    const hash = sha256Hex(text);
-    this.#insertCandidate.run(promptId, text, hash);
-    return mustExist(this.#candidateId.get(promptId, hash), 'candidate');
-  }
-}
-
-function mustExist(id: number | undefined, what: string): number {
-  if (id === undefined) throw new Error(`the ${what} just upserted could not be read back`);
-  return id;
 }
