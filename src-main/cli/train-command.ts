@@ -73,6 +73,12 @@ export function registerTrain(program: Command): void {
       `cDPO / robust epsilon (default ${D.labelSmoothing})`,
       parseNumber('--label-smoothing'),
     )
+    .option(
+      '--sft-weight <x>',
+      `add this times the chosen completions' NLL (TRL's rpo_alpha); 0 = off (default ${D.sftWeight})`,
+      parseNumber('--sft-weight'),
+    )
+    .option('--pair-weights', "weight each pair's loss by its row's weight field (default off)")
     .option('--lora-r <n>', `LoRA rank (default ${D.loraR})`, parseInteger('--lora-r'))
     .option(
       '--lora-alpha <x>',

@@ -8,6 +8,8 @@ export interface PairExample {
   prompt: number[];
   chosen: number[];
   rejected: number[];
+  /** The pair's weight in the loss when a run uses pair weights (dataset_pairs.weight); default 1. */
+  weight?: number;
 }
 
 /**
@@ -57,17 +59,27 @@ function completionText(
   return full.slice(promptText.length);
 }
 
+/** The optional `weight` field (our extension; used only with pair weights on). */
+function pairWeight(row: Record<string, unknown>, where: string): { weight?: number } {
+  if (row.weight === undefined || row.weight === null) return {};
+  if (typeof row.weight !== 'number' || !Number.isFinite(row.weight) || row.weight < 0)
+    throw new Error(`${where}: field weight must be a number >= 0`);
+  return { weight: row.weight };
+}
+
 /** One PAIRS.jsonl row -> token ids; `where` (file:line) starts every error message. */
 export function tokenizeRow(row: unknown, tokenizer: PairTokenizer | undefined, where: string): PairExample {
   if (typeof row !== 'object' || row === null || Array.isArray(row))
     throw new Error(`${where}: a row must be a JSON object`);
   const r = row as Record<string, unknown>;
+  const weight = pairWeight(r, where);
   const fields = ID_FIELDS.find(([p]) => p in r);
   if (fields) {
     return {
       prompt: tokenIds(r, fields[0], where, true),
       chosen: tokenIds(r, fields[1], where, false),
       rejected: tokenIds(r, fields[2], where, false),
+      ...weight,
     };
   }
   for (const field of ['prompt', 'chosen', 'rejected'])
@@ -85,6 +97,7 @@ export function tokenizeRow(row: unknown, tokenizer: PairTokenizer | undefined, 
       prompt: encode(r.prompt),
       chosen: [...encode(r.chosen as string), eos],
       rejected: [...encode(r.rejected as string), eos],
+      ...weight,
     };
   }
   for (const field of ['prompt', 'chosen', 'rejected'])
@@ -96,7 +109,12 @@ export function tokenizeRow(row: unknown, tokenizer: PairTokenizer | undefined, 
     ...encode(completionText(tokenizer, prompt, r[field] as ChatMessage[], promptText, `${where}: ${field}`)),
     eos,
   ];
-  return { prompt: encode(promptText), chosen: completion('chosen'), rejected: completion('rejected') };
+  return {
+    prompt: encode(promptText),
+    chosen: completion('chosen'),
+    rejected: completion('rejected'),
+    ...weight,
+  };
 }
 
 /** Reads PAIRS.jsonl (blank lines skipped); errors name the file, the line and the field. */
@@ -165,7 +183,12 @@ export interface PairBatch {
   tokens: number;
 }
 
-function truncate(prompt: number[], completion: number[], maxLength: number | undefined) {
+/** prompt + completion as collate scores it: at most maxLength tokens, the end kept (see CollateOptions). */
+export function truncatePair(
+  prompt: readonly number[],
+  completion: readonly number[],
+  maxLength: number | undefined,
+): { ids: number[]; promptLength: number } {
   const total = prompt.length + completion.length;
   if (maxLength === undefined || total <= maxLength)
     return { ids: [...prompt, ...completion], promptLength: prompt.length };
@@ -177,8 +200,8 @@ function truncate(prompt: number[], completion: number[], maxLength: number | un
 export function collatePairs(examples: readonly PairExample[], options: CollateOptions = {}): PairBatch {
   const pad = BigInt(options.padTokenId ?? 0);
   const rows = [
-    ...examples.map((e) => truncate(e.prompt, e.chosen, options.maxLength)),
-    ...examples.map((e) => truncate(e.prompt, e.rejected, options.maxLength)),
+    ...examples.map((e) => truncatePair(e.prompt, e.chosen, options.maxLength)),
+    ...examples.map((e) => truncatePair(e.prompt, e.rejected, options.maxLength)),
   ];
   const width = Math.max(...rows.map((r) => r.ids.length));
   const n = rows.length * width;

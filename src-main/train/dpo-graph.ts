@@ -27,9 +27,14 @@ export interface DpoGraphSpec {
   state: LoraState;
   lora: { r: number; alpha: number };
   loss: DpoLossOptions;
+  /** Per-pair weights as an extra input `pair_weights` (B) (dataset_pairs.weight; off by default). */
+  pairWeights?: boolean;
 }
 
-/** Batch inputs: the collated `[chosen; rejected]` rows, the reference log-probs and the row selectors. */
+/**
+ * Batch inputs: the collated `[chosen; rejected]` rows, the reference log-probs and the row selectors (and
+ * `pair_weights` when the spec asks for them).
+ */
 export const BATCH_INPUTS = [
   'input_ids',
   'attention_mask',
@@ -61,6 +66,7 @@ function dpoForward(spec: DpoGraphSpec): DpoForward {
   const rejectedRows = g.input('rejected_rows', 'int64', ['pairs']); // (B) = B..2B-1
   const refChosen = g.input('ref_chosen', 'float32', ['pairs']); // (B)
   const refRejected = g.input('ref_rejected', 'float32', ['pairs']); // (B)
+  const weights = spec.pairWeights ? g.input('pair_weights', 'float32', ['pairs']) : undefined; // (B)
   const lora = addLoraToGraph(g, spec.modules, spec.state, spec.lora);
   const { logits } = forward(spec.config, spec.weights, { inputIds, attentionMask, lora }); // (2B, T, V)
   const tokenLogps = tokenLogProbs(logits, targets); // (2B, T)
@@ -74,6 +80,7 @@ function dpoForward(spec: DpoGraphSpec): DpoForward {
       refRejected,
       chosenLengths: gather(lengths, chosenRows, 0),
       rejectedLengths: gather(lengths, rejectedRows, 0),
+      ...(weights ? { weights } : {}),
     },
     spec.loss,
   );

@@ -4,7 +4,15 @@ export * from './collate';
 export * from './sequence-logps';
 export * from './train-args';
 export { CHECKPOINT_DIR, METRICS_FILE, NotFiniteError, safetensorsIO, trainDpo } from './trainer';
-export type { TrainDpoInput, TrainDpoResult } from './trainer';
+export type { TrainDpoInput, TrainDpoResult, TrainStartInfo } from './trainer';
+export {
+  modelHash,
+  pairKeys,
+  referenceLogps,
+  sequenceKey,
+  type CachedLogp,
+  type ReferenceLogpCache,
+} from './reference-logps';
 export { openGraph, type OpenedGraph } from './graph-session';
 export { loraModules, loraStateFrom, toPeftAdapter, type LoraModule, type LoraState } from './lora-modules';
 export { readPeftAdapter, writePeftAdapter, type F32Tensor, type SafetensorsReader } from './peft-export';

@@ -24,9 +24,14 @@ export function optimizerConfig(args: TrainArgs): OptimizerConfig {
 }
 
 /** Feeds of one (micro-)batch: the rows, the row selectors and the reference log-probs [chosen, rejected]. */
-function batchFeeds(batch: ReturnType<typeof collatePairs>, refs: readonly (readonly number[])[]): Feeds {
+function batchFeeds(
+  batch: ReturnType<typeof collatePairs>,
+  refs: readonly (readonly number[])[],
+  weights: readonly number[] | undefined,
+): Feeds {
   const b = batch.pairs;
   return {
+    ...(weights ? { pair_weights: f32(Float32Array.from(weights), [b]) } : {}), // (B)
     input_ids: i64(batch.inputIds, batch.dims), // (2B, T)
     attention_mask: i64(batch.attentionMask, batch.dims),
     targets: i64(batch.targets, batch.dims),
@@ -70,6 +75,7 @@ export class StepRunner {
       examples: readonly PairExample[];
       refs: readonly number[][];
       collate: CollateOptions;
+      pairWeights?: boolean;
     },
     private readonly microSize: number,
     /** LoRA tensors (slots with init 'param') and optimizer state (the rest), by slot input name. */
@@ -117,6 +123,11 @@ export class StepRunner {
     return this.sessions.step.session.device;
   }
 
+  /** The step session (its device, and why it is not the one asked for). */
+  get session(): OpenedGraph['session'] {
+    return this.sessions.step.session;
+  }
+
   private feeds(
     names: Iterable<string>,
     suffix = '',
@@ -134,6 +145,24 @@ export class StepRunner {
     return this.slots.filter((s) => s.init === 'param').map((s) => s.input);
   }
 
+  /** Pair weights of `rows` when the run uses them (absent weights count 1). */
+  private weightsOf(rows: readonly number[]): number[] | undefined {
+    if (!this.data.pairWeights) return undefined;
+    return rows.map((r) => this.data.examples[r]?.weight ?? 1);
+  }
+
+  /**
+   * A micro-batch's share of the step: its pairs' share, or with pair weights its weights' share, so the
+   * weighted sum of micro-batch mean losses is the loss of the whole step (Σ w_i L_i / Σ w_i).
+   */
+  private share(micro: readonly number[], rows: readonly number[]): number {
+    const weights = this.weightsOf(rows);
+    if (!weights) return micro.length / rows.length;
+    const total = weights.reduce((a, w) => a + w, 0);
+    const part = (this.weightsOf(micro) as number[]).reduce((a, w) => a + w, 0);
+    return total > 0 ? part / total : micro.length / rows.length;
+  }
+
   private batch(rows: readonly number[]) {
     const { examples, refs, collate } = this.data;
     const batch = collatePairs(
@@ -145,6 +174,7 @@ export class StepRunner {
       feeds: batchFeeds(
         batch,
         rows.map((r) => refs[r] as number[]),
+        this.weightsOf(rows),
       ),
     };
   }
@@ -171,12 +201,14 @@ export class StepRunner {
         const { batch, feeds } = this.batch(micro);
         tokens += batch.tokens;
         const g = await this.sessions.grad.session.run({ ...this.feeds(this.paramNames), ...feeds });
-        const share = micro.length / rows.length;
+        const share = this.share(micro, rows);
+        const count = micro.length / rows.length; // metrics other than the loss are plain means
         for (const [k, acc] of grads) {
           const d = g[`${k}.grad`]?.data as Float32Array;
           for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + share * (d[i] as number);
         }
-        for (const name of METRICS) metrics[name] = (metrics[name] ?? 0) + share * scalarOf(g, name);
+        for (const name of METRICS)
+          metrics[name] = (metrics[name] ?? 0) + (name === 'loss' ? share : count) * scalarOf(g, name);
       }
       out = await this.sessions.step.session.run({
         ...this.feeds(this.values.keys()),
@@ -196,8 +228,10 @@ export class StepRunner {
     for (let i = 0; i < rows.length; i += this.microSize) {
       const part = rows.slice(i, i + this.microSize);
       const out = await session.session.run({ ...this.feeds(this.paramNames), ...this.batch(part).feeds });
+      const share = this.share(part, rows) * rows.length;
       for (const name of METRICS)
-        sums[`eval_${name}`] = (sums[`eval_${name}`] ?? 0) + scalarOf(out, name) * part.length;
+        sums[`eval_${name}`] =
+          (sums[`eval_${name}`] ?? 0) + scalarOf(out, name) * (name === 'loss' ? share : part.length);
     }
     return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / rows.length]));
   }

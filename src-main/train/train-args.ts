@@ -8,6 +8,10 @@ export interface TrainArgs {
   loss: DpoLossType;
   beta: number;
   labelSmoothing: number;
+  /** Weight of the SFT term (TRL's rpo_alpha): + w * token-mean NLL of the chosen completions; 0 = off. */
+  sftWeight: number;
+  /** Weight each pair's loss by its row weight (the rating strength); off: every pair counts the same. */
+  pairWeights: boolean;
   loraR: number;
   loraAlpha: number;
   /** PEFT target_modules; undefined: every attention and MLP projection of the model. */
@@ -45,6 +49,8 @@ export const TRAIN_DEFAULTS: TrainArgs = {
   loss: 'sigmoid',
   beta: 0.1,
   labelSmoothing: 0,
+  sftWeight: 0,
+  pairWeights: false,
   loraR: 8,
   loraAlpha: 16,
   loraTargets: undefined,
@@ -87,6 +93,8 @@ export function resolveTrainArgs(given: Partial<TrainArgs>): TrainArgs {
     a.labelSmoothing,
     'in [0, 0.5)',
   );
+  check(finite(a.sftWeight) && a.sftWeight >= 0, 'sftWeight', a.sftWeight, 'a number >= 0 (0 turns it off)');
+  check(typeof a.pairWeights === 'boolean', 'pairWeights', a.pairWeights, 'true or false');
   check(positiveInt(a.loraR), 'loraR', a.loraR, 'a positive integer');
   check(finite(a.loraAlpha) && a.loraAlpha > 0, 'loraAlpha', a.loraAlpha, 'a number > 0');
   check(

@@ -3,17 +3,16 @@
 // checkpoint; finally the PEFT adapter. Resumes from <out>/checkpoint to the same result as an unbroken run.
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildScoringGraph, writeSafetensors, type Checkpoint as ModelCheckpoint } from '../models/index';
+import { writeSafetensors, type Checkpoint as ModelCheckpoint } from '../models/index';
 import type { Device } from '../runtime/index';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 import type { PairExample } from './collate';
-import { openGraph } from './graph-session';
 import { defaultTargetModules, fanInFanOut } from './lora';
 import { initLoraState, loraModules, toPeftAdapter, type LoraState } from './lora-modules';
 import { writePeftAdapter, type SafetensorsWriter } from './peft-export';
 import { Rng } from './rng';
 import { learningRate } from './schedule';
-import { scorePairs } from './sequence-logps';
+import { referenceLogps, type ReferenceLogpCache } from './reference-logps';
 import { StepRunner } from './step-runner';
 import type { TrainArgs } from './train-args';
 
@@ -27,10 +26,29 @@ export interface TrainDpoInput {
   /** Require <out>/checkpoint to exist (it is used automatically whenever it exists). */
   resume?: boolean;
   padTokenId?: number;
+  /**
+   * Indices of `examples` to train on and to evaluate on (a dataset's own split); without it the seed
+   * draws `args.evalSplit` of the pairs for evaluation.
+   */
+  split?: { train: readonly number[]; eval: readonly number[] };
+  /** Reference log-probs from and into this cache (keyed by the model's weights and the tokens scored). */
+  referenceCache?: ReferenceLogpCache;
   /** Abort after the current step: a checkpoint is written and the run ends 'cancelled'. */
   signal?: AbortSignal;
-  onStart?(info: { device: Device; reason?: string; totalSteps: number; startStep: number }): void;
+  onStart?(info: TrainStartInfo): void;
   onLog?(row: Record<string, number>): void;
+}
+
+export interface TrainStartInfo {
+  device: Device;
+  reason?: string;
+  totalSteps: number;
+  startStep: number;
+  /** Reference log-probs of pairs taken from the cache, and of pairs scored for this run. */
+  cachedPairs: number;
+  scoredPairs: number;
+  trainPairs: number;
+  evalPairs: number;
 }
 
 export interface TrainDpoResult {
@@ -83,15 +101,40 @@ function firstNotFinite(
   return undefined;
 }
 
-/** Settings a checkpoint must share with the run that resumes it (device and cadences may change). */
+/**
+ * Settings a checkpoint must share with the run that resumes it. The device, the cadences and the split of
+ * a step into micro-batches may change (an out-of-memory retry doubles gradAccum: the same step in math).
+ */
 function resumeKey(input: TrainDpoInput, totalSteps: number, lora: unknown): Record<string, unknown> {
-  const { device: _device, evalEvery: _evalEvery, checkpointEvery: _checkpointEvery, ...args } = input.args;
+  const {
+    device: _device,
+    evalEvery: _evalEvery,
+    checkpointEvery: _checkpointEvery,
+    gradAccum: _gradAccum,
+    ...args
+  } = input.args;
   return {
     args: { ...args, maxSteps: totalSteps },
     lora,
     examples: input.examples.length,
     model: input.model.folder,
   };
+}
+
+/** The eval and train rows: the given split, or `evalSplit` of a seeded permutation. */
+function splitRows(input: TrainDpoInput, rng: Rng): { evalRows: number[]; trainRows: number[] } {
+  const n = input.examples.length;
+  if (input.split) {
+    const all = [...input.split.train, ...input.split.eval];
+    if (all.some((i) => !Number.isInteger(i) || i < 0 || i >= n) || new Set(all).size !== all.length)
+      throw new Error(`split: the train and eval indices must be distinct pair numbers in 0..${n - 1}`);
+    if (input.split.train.length === 0) throw new Error('split: there are no training pairs');
+    return { evalRows: [...input.split.eval], trainRows: [...input.split.train] };
+  }
+  const split = rng.permutation(n);
+  const evalCount = Math.floor(n * input.args.evalSplit);
+  if (n - evalCount < 1) throw new Error(`--eval-split ${input.args.evalSplit} leaves no training pairs`);
+  return { evalRows: split.slice(0, evalCount), trainRows: split.slice(evalCount) };
 }
 
 function checkResumable(saved: Checkpoint, meta: Record<string, unknown>, dir: string): void {
@@ -108,12 +151,8 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
   const layout = config.weightLayout; // 'gpt2' (Conv1D, fan_in_fan_out) or 'llama' (the Llama family)
   // ---- data: the eval split and the batch arithmetic ----
   const rng = new Rng(args.seed); // draws, in order: the split, the LoRA init, one permutation per epoch
-  const split = rng.permutation(examples.length);
-  const evalCount = Math.floor(examples.length * args.evalSplit);
-  if (examples.length - evalCount < 1)
-    throw new Error(`--eval-split ${args.evalSplit} leaves no training pairs`);
-  const evalRows = split.slice(0, evalCount);
-  const trainRows = split.slice(evalCount);
+  const { evalRows, trainRows } = splitRows(input, rng);
+  const evalCount = evalRows.length;
   const collate = {
     padTokenId: input.padTokenId ?? 0,
     maxLength: args.maxLength ?? Math.min(1024, config.maxPositions),
@@ -160,22 +199,13 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
   };
   await writeFile(join(outDir, 'training_args.json'), `${JSON.stringify(resolved, null, 2)}\n`);
 
-  // ---- reference log-probs: the base model without the adapter, computed once ----
-  const reference = await openGraph(buildScoringGraph(config, model.weights), 'reference', {
-    device: args.device,
-  });
-  let refs: number[][];
-  try {
-    const scored = await scorePairs(reference.session, examples, {
-      ...collate,
-      batchSize: args.batchSize / args.gradAccum,
-    });
-    refs = scored.map((r) => [r.chosenLogp, r.rejectedLogp]);
-  } finally {
-    await reference.close();
-  }
-  const { device, reason } = reference.session;
-  input.onStart?.({ device, ...(reason ? { reason } : {}), totalSteps, startStep: step });
+  // ---- reference log-probs: the base model without the adapter, computed once (or from the cache) ----
+  const reference = await referenceLogps(
+    model,
+    examples,
+    { collate, batchSize: args.batchSize / args.gradAccum, device: args.device },
+    input.referenceCache,
+  );
 
   const spec = {
     config,
@@ -183,15 +213,32 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     modules,
     state,
     lora,
-    loss: { type: args.loss, beta: args.beta, labelSmoothing: args.labelSmoothing },
+    loss: {
+      type: args.loss,
+      beta: args.beta,
+      labelSmoothing: args.labelSmoothing,
+      sftWeight: args.sftWeight,
+    },
+    pairWeights: args.pairWeights,
   };
   const runner = await StepRunner.open(
     spec,
     args,
-    { examples, refs, collate },
+    { examples, refs: reference.refs, collate, pairWeights: args.pairWeights },
     { withEval: evalCount > 0, optimizerState },
   );
   try {
+    const { device, reason } = runner.session;
+    input.onStart?.({
+      device,
+      ...(reason ? { reason } : {}),
+      totalSteps,
+      startStep: step,
+      cachedPairs: reference.cachedPairs,
+      scoredPairs: reference.scoredPairs,
+      trainPairs: trainRows.length,
+      evalPairs: evalCount,
+    });
     let last: Record<string, number> | undefined;
     // ---- the loop: one optimizer step per iteration ----
     for (; step < totalSteps; step++) {

@@ -1,0 +1,134 @@
+// Reference log-probs from a cache (a second run scores nothing and trains to the same adapter), keys that
+// follow truncation, a dataset's own split, pair weights (exact under accumulation) and the SFT term.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../models/index';
+import type { PairExample } from './collate';
+import { modelHash, pairKeys, type CachedLogp, type ReferenceLogpCache } from './reference-logps';
+import { resolveTrainArgs, type TrainArgs } from './train-args';
+import { trainDpo, type TrainDpoInput, type TrainStartInfo } from './trainer';
+
+const MODEL = loadCheckpoint(join(import.meta.dirname, '..', 'models', 'fixtures', 'llama'));
+const PAIRS: PairExample[] = [
+  { prompt: [1, 5, 6, 7], chosen: [10, 11, 2], rejected: [50, 2] },
+  { prompt: [1, 8, 9], chosen: [12, 13, 14, 2], rejected: [51, 52, 2] },
+  { prompt: [1, 20], chosen: [15, 2], rejected: [53, 54, 55, 2] },
+  { prompt: [1, 30, 31], chosen: [44, 45, 2], rejected: [46, 2] },
+];
+
+/** The SQLite table's behaviour in memory, counting what it is asked. */
+class MemoryCache implements ReferenceLogpCache {
+  readonly rows = new Map<string, CachedLogp>();
+  asked = 0;
+  get(model: string, keys: readonly string[]) {
+    this.asked += keys.length;
+    const found = new Map<string, CachedLogp>();
+    for (const k of keys) {
+      const row = this.rows.get(`${model}/${k}`);
+      if (row) found.set(k, row);
+    }
+    return Promise.resolve(found);
+  }
+  put(model: string, entries: ReadonlyMap<string, CachedLogp>) {
+    for (const [k, v] of entries) this.rows.set(`${model}/${k}`, v);
+    return Promise.resolve();
+  }
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(args: Partial<TrainArgs>, extra: Partial<TrainDpoInput> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'dpo-ref-'));
+  dirs.push(dir);
+  let info: TrainStartInfo | undefined;
+  const result = await trainDpo({
+    model: MODEL,
+    examples: PAIRS,
+    outDir: dir,
+    args: resolveTrainArgs({ evalSplit: 0, device: 'cpu', lr: 1e-2, schedule: 'constant', ...args }),
+    onStart: (i) => (info = i),
+    ...extra,
+  });
+  return { result, info: info as TrainStartInfo };
+}
+
+const same = (a: Map<string, Float32Array>, b: Map<string, Float32Array>): boolean =>
+  [...a].every(([k, x]) => x.every((v, i) => v === b.get(k)?.[i]));
+
+describe('reference log-prob cache', () => {
+  it('a second run takes every reference log-prob from the cache and trains to the same adapter', async () => {
+    const cache = new MemoryCache();
+    const first = await run({ batchSize: 2, maxSteps: 2 }, { referenceCache: cache });
+    expect([first.info.cachedPairs, first.info.scoredPairs]).toEqual([0, 4]);
+    expect(cache.rows.size).toBe(8); // every chosen and rejected sequence
+    const second = await run({ batchSize: 2, maxSteps: 2 }, { referenceCache: cache });
+    expect([second.info.cachedPairs, second.info.scoredPairs]).toEqual([4, 0]);
+    expect(same(first.result.state, second.result.state)).toBe(true);
+    const uncached = await run({ batchSize: 2, maxSteps: 2 });
+    expect(same(first.result.state, uncached.result.state)).toBe(true);
+  });
+
+  it('keys follow truncation and the model: a shorter max length or other weights miss the cache', () => {
+    const [c, r] = pairKeys(PAIRS[0] as PairExample, undefined);
+    expect(c).not.toBe(r);
+    expect(pairKeys(PAIRS[0] as PairExample, 100)).toEqual([c, r]);
+    expect(pairKeys(PAIRS[0] as PairExample, 4)[0]).not.toBe(c);
+    const weights = new Map(MODEL.weights);
+    const [name, t] = [...weights][0] as [string, { dims: number[]; data: Float32Array }];
+    const changed = Float32Array.from(t.data);
+    changed[0] = (changed[0] as number) + 1;
+    weights.set(name, { dims: t.dims, data: changed });
+    expect(modelHash({ config: MODEL.config, weights })).not.toBe(modelHash(MODEL));
+    expect(modelHash(MODEL)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('what the app adds to a run', () => {
+  it("trains on a dataset's own split and evaluates on its eval pairs", async () => {
+    const rows: Record<string, number>[] = [];
+    const { info } = await run(
+      { batchSize: 3, maxSteps: 1 },
+      { split: { train: [0, 1, 2], eval: [3] }, onLog: (row) => rows.push(row) },
+    );
+    expect([info.trainPairs, info.evalPairs]).toEqual([3, 1]);
+    expect(rows[0]?.eval_loss).toBeGreaterThan(0);
+    await expect(run({ maxSteps: 1 }, { split: { train: [0, 0], eval: [] } })).rejects.toThrow(
+      /split: the train and eval indices must be distinct/,
+    );
+  });
+
+  it('pair weights: equal weights change nothing; unequal ones are exact under accumulation', async () => {
+    const plain = await run({ batchSize: 4, maxSteps: 1 });
+    const ones = await run(
+      { batchSize: 4, maxSteps: 1, pairWeights: true },
+      { examples: PAIRS.map((p) => ({ ...p, weight: 2 })) },
+    );
+    expect(ones.result.last?.loss).toBeCloseTo(plain.result.last?.loss as number, 6);
+    const weighted = PAIRS.map((p, i) => ({ ...p, weight: [3, 1, 0.5, 2][i] as number }));
+    const fused = await run({ batchSize: 4, maxSteps: 2, pairWeights: true }, { examples: weighted });
+    const accum = await run(
+      { batchSize: 4, gradAccum: 2, maxSteps: 2, pairWeights: true },
+      { examples: weighted },
+    );
+    expect(fused.result.last?.loss).not.toBeCloseTo(plain.result.last?.loss as number, 3);
+    expect(accum.result.last?.loss).toBeCloseTo(fused.result.last?.loss as number, 6);
+    let worst = 0;
+    for (const [k, x] of fused.result.state)
+      x.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - (accum.result.state.get(k)?.[i] ?? 0)))));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('the SFT term adds its weight times the token-mean NLL of the chosen completions', async () => {
+    const plain = await run({ batchSize: 4, maxSteps: 1 });
+    const sft = await run({ batchSize: 4, maxSteps: 1, sftWeight: 0.5 });
+    const row = plain.result.last as Record<string, number>;
+    const chosenTokens = PAIRS.reduce((a, p) => a + p.chosen.length, 0);
+    const nll = (-(row['logps/chosen'] as number) * PAIRS.length) / chosenTokens;
+    expect(sft.result.last?.loss).toBeCloseTo((row.loss as number) + 0.5 * nll, 5);
+  });
+});
