@@ -1,0 +1,81 @@
+// Test helper: a complete checkpoint folder from a committed model fixture (config.json + safetensors) plus a
+// character-level tokenizer that fills its 96-token vocabulary, a chat template and generation_config.json.
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const MODEL_FIXTURES = join(import.meta.dirname, '..', 'models', 'fixtures');
+const SPECIALS = ['<unk>', '<s>', '</s>', '<|user|>', '<|assistant|>'];
+const CHARACTERS = [
+  ...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
+  ...'.,?!:;\'"-()[]{}<>/+=*#@&%$~\n',
+];
+
+function tokenizerJson(vocabSize: number): Record<string, unknown> {
+  const tokens = [...SPECIALS, ...CHARACTERS];
+  if (tokens.length !== vocabSize)
+    throw new Error(`checkpoint fixture: ${tokens.length} tokens for a vocabulary of ${vocabSize}`);
+  return {
+    version: '1.0',
+    added_tokens: SPECIALS.map((content, id) => ({
+      id,
+      content,
+      special: true,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+    })),
+    normalizer: null,
+    pre_tokenizer: null,
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
+    },
+    decoder: { type: 'Fuse' },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<unk>',
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab: Object.fromEntries(tokens.map((token, id) => [token, id])),
+      merges: [],
+    },
+  };
+}
+
+export const FIXTURE_CHAT_TEMPLATE =
+  "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}" +
+  '{% if add_generation_prompt %}<|assistant|>{% endif %}';
+
+/**
+ * A temporary checkpoint folder: the `llama` fixture (vocabulary 96, eos 2) with a tokenizer; `chatTemplate:
+ * false` leaves the template out; `generationConfig` replaces generation_config.json's content.
+ */
+export function writeCheckpointFixture(
+  options: { fixture?: string; chatTemplate?: boolean; generationConfig?: Record<string, unknown> } = {},
+): string {
+  const source = join(MODEL_FIXTURES, options.fixture ?? 'llama');
+  const dir = mkdtempSync(join(tmpdir(), 'dpo-checkpoint-'));
+  for (const file of readdirSync(source)) {
+    if (file !== 'reference.json') copyFileSync(join(source, file), join(dir, file));
+  }
+  const write = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value));
+  write('tokenizer.json', tokenizerJson(96));
+  write('tokenizer_config.json', {
+    bos_token: '<s>',
+    eos_token: '</s>',
+    unk_token: '<unk>',
+    ...(options.chatTemplate === false ? {} : { chat_template: FIXTURE_CHAT_TEMPLATE }),
+  });
+  write(
+    'generation_config.json',
+    options.generationConfig ?? { eos_token_id: 2, temperature: 0.8, top_k: 20, top_p: 0.95 },
+  );
+  return dir;
+}
