@@ -30,11 +30,20 @@ export const API_METHODS = [
   'submitRanking',
   'listJobs',
   'cancelJob',
+  'listModels',
+  'importModel',
+  'removeModel',
 ] as const;
 
 export type ApiMethod = (typeof API_METHODS)[number];
 
-export const API_EVENTS = ['ratingsChanged', 'pairsImported', 'datasetsChanged', 'jobsChanged'] as const;
+export const API_EVENTS = [
+  'ratingsChanged',
+  'pairsImported',
+  'datasetsChanged',
+  'jobsChanged',
+  'modelsChanged',
+] as const;
 
 export type ApiEvent = (typeof API_EVENTS)[number];
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { jobsContract, jobsEvents } from './api-jobs';
 import { labelingContract, labelingEvents } from './api-labeling';
+import { modelsContract, modelsEvents } from './api-models';
 import type { ApiEvent, ApiMethod } from './api-methods';
 import {
   Annotator,
@@ -67,6 +68,7 @@ export const apiContract = {
   },
   ...labelingContract,
   ...jobsContract,
+  ...modelsContract,
 } satisfies Record<ApiMethod, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
@@ -74,6 +76,7 @@ export const eventContract = {
   pairsImported: ImportResult,
   ...labelingEvents,
   ...jobsEvents,
+  ...modelsEvents,
 } satisfies Record<ApiEvent, z.ZodType>;
 
 export type ApiInput<M extends ApiMethod> = z.input<(typeof apiContract)[M]['input']>;

@@ -3,8 +3,10 @@
 import type { ApiHandlers } from '../../src-shared/api';
 import { openDatabase } from '../store/open-database';
 import { EventBus } from './event-bus';
+import { probeDevice } from './device-probe';
 import { JobRunner } from './job-runner';
-import { appVersion } from './project-root';
+import { createModelsService, registerEmbeddedModel, type ModelsService } from './models-service';
+import { appVersion, findProjectRoot } from './project-root';
 import { createDataServices, createServices, type DataServices } from './workbench-services';
 
 export interface Workbench {
@@ -16,6 +18,8 @@ export interface Workbench {
   data: DataServices;
   /** Long work (generation, training, comparison runs) as stored, cancellable jobs. */
   jobs: JobRunner;
+  /** Model versions (embedded, imported, trained) and their folders. */
+  models: ModelsService;
   close(): void;
 }
 
@@ -25,6 +29,8 @@ export interface OpenWorkbenchOptions {
   /** better_sqlite3.node built for Electron's ABI, when running inside Electron from a checkout. */
   nativeBinding?: string;
   aOnLeft?: () => boolean;
+  /** Register resources/tiny-model when it ships (default true; tests that count models turn it off). */
+  registerEmbeddedModel?: boolean;
 }
 
 export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
@@ -34,6 +40,8 @@ export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
   const events = new EventBus();
   const jobs = new JobRunner(db, events);
   jobs.markInterruptedAtStartup();
+  const models = createModelsService({ db, events, device: () => probeDevice('auto') });
+  if (options.registerEmbeddedModel !== false) registerEmbeddedModel(models, findProjectRoot());
   const data = createDataServices(db, events);
   const services = createServices(
     {
@@ -45,6 +53,7 @@ export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
       events,
       aOnLeft: options.aOnLeft,
       jobs,
+      models,
     },
     data,
   );
@@ -54,5 +63,5 @@ export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
     jobs.close();
     db.close();
   };
-  return { dataDir: options.dataDir, dbPath, events, services, data, jobs, close };
+  return { dataDir: options.dataDir, dbPath, events, services, data, jobs, models, close };
 }

@@ -7,14 +7,20 @@ import { ApiError } from '../../src-shared/errors';
 import type { Choice, PairToRate, ScreenChoice } from '../../src-shared/schemas';
 import { AnnotatorsRepo } from '../store/annotators-repo';
 import { ComparisonsRepo } from '../store/comparisons-repo';
+import { ModelsRepo } from '../store/models-repo';
 import { PairsRepo, type StoredPair } from '../store/pairs-repo';
+import { createCompareHandlers } from './compare-handlers';
+import { createCompareService, type CompareGenerate } from './compare-service';
 import { createDatasetsService, type DatasetsService } from './datasets-service';
 import { probeDevice } from './device-probe';
 import type { EventBus } from './event-bus';
 import { createJobsHandlers, JobRunner } from './job-runner';
 import { createImportService, type ImportService } from './import-service';
 import { createLabelingHandlers } from './labeling-handlers';
+import { createModelsHandlers, createModelsService, type ModelsService } from './models-service';
+import { runGeneration } from './generate-job';
 import { createRatingExtras, type RatingExtras } from './rating-extras-service';
+import { createRewardMargins } from './reward-margins';
 
 export interface ServicesContext {
   db: Database.Database;
@@ -27,6 +33,10 @@ export interface ServicesContext {
   aOnLeft?: () => boolean;
   /** Long work (generation, training); one runner per workbench, made here when not given. */
   jobs?: JobRunner;
+  /** Generation for comparisons; the real runGeneration unless a test passes another. */
+  generate?: CompareGenerate;
+  /** Model versions; made here when not given. */
+  models?: ModelsService;
 }
 
 /** Maps what the person pressed on screen onto the pair's sides, given which candidate was on the left. */
@@ -69,7 +79,18 @@ export function createServices(
   const aOnLeft = ctx.aOnLeft ?? (() => randomInt(2) === 0);
   const { imports, datasets, extras } = data;
   const jobs = ctx.jobs ?? new JobRunner(ctx.db, ctx.events);
+  const models =
+    ctx.models ?? createModelsService({ db: ctx.db, events: ctx.events, device: () => probeDevice('auto') });
   annotators.getOrCreateDefault();
+  const modelsRepo = new ModelsRepo(ctx.db);
+  const compare = createCompareService({
+    db: ctx.db,
+    events: ctx.events,
+    models: modelsRepo,
+    jobs,
+    generate: ctx.generate ?? runGeneration,
+  });
+  compare.markInterruptedAtStartup();
 
   function requireAnnotator(annotatorId: number): void {
     if (!annotators.exists(annotatorId)) {
@@ -168,5 +189,7 @@ export function createServices(
     },
     ...createLabelingHandlers({ db: ctx.db, events: ctx.events, imports, datasets, extras }),
     ...createJobsHandlers(jobs),
+    ...createCompareHandlers(compare, createRewardMargins(ctx.db, modelsRepo)),
+    ...createModelsHandlers(models),
   };
 }
