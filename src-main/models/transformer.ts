@@ -51,6 +51,7 @@ class Weights {
     private readonly graph: Graph,
     private readonly weights: ReadonlyMap<string, FloatTensor>,
     private readonly lora: ReadonlyMap<string, LoraTensors> | undefined,
+    private readonly trainable = false,
   ) {}
 
   get(name: string): Tensor {
@@ -58,7 +59,7 @@ class Weights {
     if (cached) return cached;
     const w = this.weights.get(name);
     if (!w) throw new Error(`transformer: weight ${name} is missing (load it with loadCheckpoint)`);
-    const param = this.graph.param(name, w.data, w.dims);
+    const param = this.graph.param(name, w.data, w.dims, { trainable: this.trainable });
     this.params.set(name, param);
     return param;
   }
@@ -170,6 +171,8 @@ export interface ForwardInputs {
   positionIds?: Tensor;
   /** LoRA pairs by projection name (`layers.{i}.attn.q|k|v|o`, `layers.{i}.mlp.gate|up|down`). */
   lora?: ReadonlyMap<string, LoraTensors>;
+  /** Full-parameter training: every weight becomes a trainable param (a graph input), not an initializer. */
+  trainable?: boolean;
 }
 
 /** Logits (B, T, V) and each layer's updated KV cache. The causal mask goes by index, P..P+T-1. */
@@ -179,7 +182,7 @@ export function forward(
   inputs: ForwardInputs,
 ): { logits: Tensor; cache: KvCache[] } {
   const g = inputs.inputIds.graph;
-  const w = new Weights(g, weights, inputs.lora);
+  const w = new Weights(g, weights, inputs.lora, inputs.trainable);
   const seq = inputs.inputIds.shape[1] as Dim;
   const keyCount = reshape(dimOf(inputs.attentionMask, 1), []); // P+T, int64 scalar
   const start = sub(keyCount, reshape(dimOf(inputs.inputIds, 1), [])); // P
