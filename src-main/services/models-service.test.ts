@@ -8,7 +8,7 @@ import type { ApiError } from '../../src-shared/errors';
 import { makeTempDir, openTempDatabase, removeDir, type TempDatabase } from '../store/test-support';
 import { EventBus } from './event-bus';
 import { createModelsService, EMBEDDED_MODEL_FOLDER, type ModelsService } from './models-service';
-import { writeTestCheckpoint } from './test-checkpoint';
+import { writeCheckpointFixture } from '../generate/checkpoint-fixture';
 
 let temp: TempDatabase;
 let models: ModelsService;
@@ -32,8 +32,11 @@ afterEach(() => {
 
 function checkpoint(name = 'llama'): string {
   const dir = path.join(work, name);
-  mkdirSync(dir);
-  return writeTestCheckpoint(dir);
+  const generationConfig = { eos_token_id: 2, temperature: 0.8, top_k: 20, top_p: 0.95, max_new_tokens: 12 };
+  const written = writeCheckpointFixture({ generationConfig });
+  cpSync(written, dir, { recursive: true });
+  removeDir(written);
+  return dir;
 }
 
 function failure(action: () => unknown): ApiError {
