@@ -69,6 +69,17 @@ describe('JobRunner', () => {
     expect(() => handlers.cancelJob({ jobId: 99 })).toThrow('jobId: no job with id 99');
   });
 
+  it('keeps the partial result of a job that returns early when cancelled', async () => {
+    const runner = new JobRunner(temp.db, events);
+    const id = runner.start('generate', {}, async (ctx) => {
+      await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      return { candidates: 1 };
+    });
+    await sleep(5);
+    runner.cancel(id);
+    expect(await runner.wait(id)).toMatchObject({ status: 'cancelled', result: { candidates: 1 } });
+  });
+
   it('filters by kind, newest first', async () => {
     const runner = new JobRunner(temp.db, events);
     const a = runner.start('generate', {}, async () => 1);

@@ -72,7 +72,11 @@ export class JobRunner {
         return work(ctx);
       })
       .then(
-        (result) => this.#finish(job.id, 'completed', result, null),
+        // Work that stops early on cancel and returns what it has (generation) is cancelled, result kept.
+        (result) =>
+          controller.signal.aborted
+            ? this.#finish(job.id, 'cancelled', result, CANCELLED_MESSAGE)
+            : this.#finish(job.id, 'completed', result, null),
         (error: unknown) =>
           controller.signal.aborted
             ? this.#finish(job.id, 'cancelled', null, CANCELLED_MESSAGE)
