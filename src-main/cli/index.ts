@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { appVersion } from '../services/project-root';
 import { registerDevice } from './device-command';
 import { registerExport } from './export-command';
+import { registerGenerate } from './generate-command';
 import { registerImport } from './import-command';
 import { registerLogprobs } from './logprobs-command';
 import { registerMerge } from './merge-command';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDevice(program);
   registerImport(program);
   registerExport(program);
+  registerGenerate(program);
   registerLogprobs(program);
   registerTrain(program);
   registerMerge(program);
