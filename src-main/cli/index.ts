@@ -2,9 +2,11 @@
 // Exit status 0 on success; otherwise one line on stderr that says why.
 import { Command, CommanderError } from 'commander';
 import { appVersion } from '../services/project-root';
+import { registerBundle } from './bundle-command';
 import { registerDevice } from './device-command';
 import { registerExport } from './export-command';
 import { registerGenerate } from './generate-command';
+import { registerImportAdapter } from './import-adapter-command';
 import { registerImport } from './import-command';
 import { registerLogprobs } from './logprobs-command';
 import { registerMerge } from './merge-command';
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerLogprobs(program);
   registerTrain(program);
   registerMerge(program);
+  registerBundle(program);
+  registerImportAdapter(program);
   return program;
 }
 
