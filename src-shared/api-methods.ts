@@ -33,6 +33,12 @@ export const API_METHODS = [
   'listModels',
   'importModel',
   'removeModel',
+  'createComparison',
+  'getComparison',
+  'voteComparison',
+  'revealComparison',
+  'listComparisons',
+  'getRewardMargins',
 ] as const;
 
 export type ApiMethod = (typeof API_METHODS)[number];
@@ -43,6 +49,7 @@ export const API_EVENTS = [
   'datasetsChanged',
   'jobsChanged',
   'modelsChanged',
+  'comparisonsChanged',
 ] as const;
 
 export type ApiEvent = (typeof API_EVENTS)[number];

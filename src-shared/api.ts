@@ -1,6 +1,7 @@
 // The one API contract: every method's input and output schema and every event's payload. Both transports
 // (Electron IPC, HTTP + server-sent events) and the renderer's clients are typed from this table.
 import { z } from 'zod';
+import { compareContract, compareEvents } from './api-compare';
 import { jobsContract, jobsEvents } from './api-jobs';
 import { labelingContract, labelingEvents } from './api-labeling';
 import { modelsContract, modelsEvents } from './api-models';
@@ -67,6 +68,7 @@ export const apiContract = {
     output: z.array(RatingSummary),
   },
   ...labelingContract,
+  ...compareContract,
   ...jobsContract,
   ...modelsContract,
 } satisfies Record<ApiMethod, { input: z.ZodType; output: z.ZodType }>;
@@ -75,6 +77,7 @@ export const eventContract = {
   ratingsChanged: z.object({ annotatorId: Id, pairId: Id, kind: z.enum(['rated', 'undone']) }),
   pairsImported: ImportResult,
   ...labelingEvents,
+  ...compareEvents,
   ...jobsEvents,
   ...modelsEvents,
 } satisfies Record<ApiEvent, z.ZodType>;

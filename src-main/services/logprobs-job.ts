@@ -9,7 +9,14 @@ import {
   type Checkpoint,
 } from '../models/index';
 import type { Device, DeviceRequest } from '../runtime/index';
-import { openGraph, pairsNeedTokenizer, readPairs, scorePairs, type PairExample } from '../train/index';
+import {
+  openGraph,
+  pairsNeedTokenizer,
+  readPairs,
+  scorePairs,
+  type PairExample,
+  type PairLogps,
+} from '../train/index';
 
 export interface LogprobsJobOptions {
   model: string;
@@ -54,25 +61,40 @@ export async function runLogprobsJob(
         `${options.data}: pair ${i + 1} has ${longest} tokens; the model has ${maxPositions} positions`,
       );
   });
-  const lora = options.adapter ? loadPeftAdapter(options.adapter, model.config).weights : undefined;
+  const { rows, device, reason } = await scoreExamples(model, examples, {
+    padTokenId,
+    ...(options.adapter ? { adapterDir: options.adapter } : {}),
+    ...(options.device ? { device: options.device } : {}),
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+  });
+  const lines = rows.map((r) =>
+    JSON.stringify({
+      chosen_logp: r.chosenLogp,
+      rejected_logp: r.rejectedLogp,
+      chosen_tokens: r.chosenTokens,
+      rejected_tokens: r.rejectedTokens,
+    }),
+  );
+  await writeFile(options.out, lines.map((l) => `${l}\n`).join(''));
+  return { rows: rows.length, device, ...(reason ? { reason } : {}) };
+}
+
+/** Sequence log-probs of `examples` in order under the model, with a PEFT adapter applied when given. */
+export async function scoreExamples(
+  model: Checkpoint,
+  examples: readonly PairExample[],
+  options: { padTokenId: number; adapterDir?: string; device?: DeviceRequest; batchSize?: number },
+): Promise<{ rows: PairLogps[]; device: Device; reason?: string }> {
+  const lora = options.adapterDir ? loadPeftAdapter(options.adapterDir, model.config).weights : undefined;
   const graph = buildScoringGraph(model.config, model.weights, lora ? { lora } : {});
   const opened = await openGraph(graph, 'logprobs', { device: options.device ?? 'auto' });
   try {
     const rows = await scorePairs(opened.session, examples, {
-      padTokenId,
+      padTokenId: options.padTokenId,
       batchSize: options.batchSize ?? 8,
     });
-    const lines = rows.map((r) =>
-      JSON.stringify({
-        chosen_logp: r.chosenLogp,
-        rejected_logp: r.rejectedLogp,
-        chosen_tokens: r.chosenTokens,
-        rejected_tokens: r.rejectedTokens,
-      }),
-    );
-    await writeFile(options.out, lines.map((l) => `${l}\n`).join(''));
     const { device, reason } = opened.session;
-    return { rows: rows.length, device, ...(reason ? { reason } : {}) };
+    return { rows, device, ...(reason ? { reason } : {}) };
   } finally {
     await opened.close();
   }

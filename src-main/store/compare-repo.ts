@@ -193,11 +193,16 @@ export class CompareRepo {
       .run(resultJson, id);
   }
 
-  /** Sessions whose generation was cut off by a crash or kill; their votes and outputs so far are kept. */
+  /**
+   * Sessions whose generation was cut off by a crash or kill (their job was marked interrupted at startup,
+   * or never got one); their outputs and votes so far are kept.
+   */
   markInterruptedAtStartup(): number {
     return this.#db
       .prepare(
-        "UPDATE compare_sessions SET status = 'interrupted', error = 'the app stopped while generating' WHERE status = 'generating'",
+        `UPDATE compare_sessions SET status = 'interrupted', error = 'the workbench closed while generating'
+          WHERE status = 'generating'
+            AND (job_id IS NULL OR job_id IN (SELECT id FROM jobs WHERE status IN ('interrupted', 'failed', 'cancelled')))`,
       )
       .run().changes;
   }

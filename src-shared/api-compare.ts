@@ -1,0 +1,58 @@
+// The Compare part of the API contract (spread into apiContract in api.ts): comparisons of two model versions
+// with blind votes and a reveal, their history, and a run's implicit-reward margins.
+import { z } from 'zod';
+import {
+  ComparePromptSource,
+  Comparison,
+  CompareSummary,
+  CompareVote,
+  RewardMargins,
+} from './compare-schemas';
+import { Id } from './schemas';
+
+const comparisonInput = z.object({ comparisonId: Id });
+
+export const compareContract = {
+  createComparison: {
+    input: z.object({
+      /** The reference (typically the base). */
+      modelAId: Id,
+      /** The candidate (typically the tuned version): the win rate is B's over A. */
+      modelBId: Id,
+      prompts: ComparePromptSource,
+      blind: z.boolean().default(true),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1)
+        .default(0),
+      n: z.number().int().min(1).max(8).default(1),
+      maxNewTokens: z.number().int().min(1).max(4096).default(64),
+      temperature: z.number().min(0).max(10).default(1),
+      topP: z.number().gt(0).max(1).default(1),
+      topK: z.number().int().min(0).default(0),
+    }),
+    output: CompareSummary,
+  },
+  /** Blind-safe: while blind and unrevealed, neither the models nor which side each is on. */
+  getComparison: { input: comparisonInput, output: Comparison },
+  voteComparison: {
+    input: z.object({ comparisonId: Id, position: z.number().int().nonnegative(), vote: CompareVote }),
+    output: z.object({ items: z.number().int().nonnegative(), voted: z.number().int().nonnegative() }),
+  },
+  revealComparison: { input: comparisonInput, output: Comparison },
+  listComparisons: {
+    input: z.object({ limit: z.number().int().min(1).max(500).default(50) }),
+    output: z.array(CompareSummary),
+  },
+  /** Per pair of the run's dataset: beta * (log-ratio chosen - log-ratio rejected), before and after. */
+  getRewardMargins: { input: z.object({ runId: Id }), output: RewardMargins },
+};
+
+export const compareEvents = {
+  comparisonsChanged: z.object({
+    comparisonId: Id,
+    kind: z.enum(['created', 'generated', 'voted', 'revealed', 'failed']),
+  }),
+};
