@@ -33,6 +33,11 @@ export const API_METHODS = [
   'listModels',
   'importModel',
   'removeModel',
+  'listPrompts',
+  'addPrompts',
+  'importPrompts',
+  'startGeneration',
+  'listPromptCandidates',
   'createComparison',
   'getComparison',
   'voteComparison',
@@ -49,6 +54,7 @@ export const API_EVENTS = [
   'datasetsChanged',
   'jobsChanged',
   'modelsChanged',
+  'generationTokens',
   'comparisonsChanged',
 ] as const;
 

@@ -2,6 +2,7 @@
 // (Electron IPC, HTTP + server-sent events) and the renderer's clients are typed from this table.
 import { z } from 'zod';
 import { compareContract, compareEvents } from './api-compare';
+import { generateContract, generateEvents } from './api-generate';
 import { jobsContract, jobsEvents } from './api-jobs';
 import { labelingContract, labelingEvents } from './api-labeling';
 import { modelsContract, modelsEvents } from './api-models';
@@ -71,6 +72,7 @@ export const apiContract = {
   ...compareContract,
   ...jobsContract,
   ...modelsContract,
+  ...generateContract,
 } satisfies Record<ApiMethod, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
@@ -80,6 +82,7 @@ export const eventContract = {
   ...compareEvents,
   ...jobsEvents,
   ...modelsEvents,
+  ...generateEvents,
 } satisfies Record<ApiEvent, z.ZodType>;
 
 export type ApiInput<M extends ApiMethod> = z.input<(typeof apiContract)[M]['input']>;

@@ -38,7 +38,8 @@ export function createImportService(db: Database.Database, events: EventBus, dat
     const base = { fileName: request.fileName, format: parsed.format, kind: parsed.kind };
     const result: FileImportResult = db.transaction(() => {
       if (parsed.kind === 'prompts') {
-        const counts = pairs.importPrompts(parsed.prompts);
+        const { promptsAdded, duplicatesSkipped } = pairs.importPrompts(parsed.prompts);
+        const counts = { promptsAdded, duplicatesSkipped };
         return { ...base, rows: parsed.prompts.length, pairsAdded: 0, ...counts, dataset: null };
       }
       const counts = pairs.importPreferencePairs(parsed.pairs);

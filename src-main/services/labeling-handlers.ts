@@ -21,7 +21,8 @@ export interface LabelingDeps {
   extras: RatingExtras;
 }
 
-function decode(content: string, encoding: 'utf8' | 'base64'): Uint8Array {
+/** A file sent through the API: text as is, binary (Parquet) as base64. */
+export function decode(content: string, encoding: 'utf8' | 'base64'): Uint8Array {
   return encoding === 'base64'
     ? new Uint8Array(Buffer.from(content, 'base64'))
     : new TextEncoder().encode(content);

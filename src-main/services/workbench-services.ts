@@ -17,6 +17,7 @@ import type { EventBus } from './event-bus';
 import { createJobsHandlers, JobRunner } from './job-runner';
 import { createImportService, type ImportService } from './import-service';
 import { createLabelingHandlers } from './labeling-handlers';
+import { createGenerationHandlers, createGenerationService } from './generation-service';
 import { createModelsHandlers, createModelsService, type ModelsService } from './models-service';
 import { runGeneration } from './generate-job';
 import { createRatingExtras, type RatingExtras } from './rating-extras-service';
@@ -191,5 +192,6 @@ export function createServices(
     ...createJobsHandlers(jobs),
     ...createCompareHandlers(compare, createRewardMargins(ctx.db, modelsRepo)),
     ...createModelsHandlers(models),
+    ...createGenerationHandlers(createGenerationService({ db: ctx.db, jobs, models })),
   };
 }

@@ -99,7 +99,7 @@ describe('PairsRepo: conversational prompts, prompt lists and pairs by strategy'
       { text: 'two', messages: null },
       { text: 'one', messages: null },
     ];
-    expect(repo.importPrompts(rows)).toEqual({ promptsAdded: 2, duplicatesSkipped: 1 });
+    expect(repo.importPrompts(rows)).toEqual({ promptsAdded: 2, duplicatesSkipped: 1, promptIds: [1, 2, 1] });
     expect(count(temp.db, 'candidates')).toBe(0);
   });
 

@@ -112,12 +112,17 @@ export class PairsRepo {
   }
 
   /** Stores prompts without candidates in one transaction; a prompt already stored counts as a duplicate. */
-  importPrompts(rows: readonly PromptRow[]): { promptsAdded: number; duplicatesSkipped: number } {
+  /** Stores each prompt once; promptIds are the rows' stored ids, in file order. */
+  importPrompts(rows: readonly PromptRow[]): {
+    promptsAdded: number;
+    duplicatesSkipped: number;
+    promptIds: number[];
+  } {
     return this.#db.transaction(() => {
       const before = this.#db.prepare<[], number>('SELECT COUNT(*) FROM prompts').pluck().get() ?? 0;
-      for (const row of rows) this.#rows.upsertPrompt(row.text, row.messages, 'import');
+      const promptIds = rows.map((row) => this.#rows.upsertPrompt(row.text, row.messages, 'import'));
       const after = this.#db.prepare<[], number>('SELECT COUNT(*) FROM prompts').pluck().get() ?? 0;
-      return { promptsAdded: after - before, duplicatesSkipped: rows.length - (after - before) };
+      return { promptsAdded: after - before, duplicatesSkipped: rows.length - (after - before), promptIds };
     })();
   }
 

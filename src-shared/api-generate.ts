@@ -1,0 +1,105 @@
+// The Generate part of the API contract (spread into apiContract in api.ts): prompts pasted or imported,
+// best-of-N sampling from a model version as a job with streamed text, and the candidates per prompt.
+import { z } from 'zod';
+import { DeviceRequest, Id } from './schemas';
+
+const Count = z.number().int().nonnegative();
+const MiB = 1024 * 1024;
+const PromptText = z.string().trim().min(1, 'must not be empty').max(100_000);
+
+export const PromptSummary = z.object({
+  promptId: Id,
+  text: z.string(),
+  candidates: Count,
+  createdAt: z.string(),
+});
+export type PromptSummary = z.infer<typeof PromptSummary>;
+
+export const GeneratedCandidateInfo = z.object({
+  id: Id,
+  promptId: Id,
+  modelId: Id.nullable(),
+  text: z.string(),
+  logp: z.number().nullable(),
+  tokenCount: Count.nullable(),
+  /** eos | stop | length (null for imported responses) */
+  finishReason: z.string().nullable(),
+  seed: z.number().int().nullable(),
+});
+export type GeneratedCandidateInfo = z.infer<typeof GeneratedCandidateInfo>;
+
+export const GenerationSettings = z.object({
+  n: z.number().int().min(1).max(64).default(4),
+  maxNewTokens: z.number().int().min(1).max(4096).default(64),
+  // Unset: the model's generation_config.json, else transformers' defaults.
+  temperature: z.number().min(0).max(10).optional(),
+  topP: z.number().gt(0).max(1).optional(),
+  topK: z.number().int().min(0).max(100_000).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(0),
+  stopStrings: z.array(z.string().min(1).max(200)).max(16).default([]),
+  device: DeviceRequest.default('auto'),
+});
+export type GenerationSettings = z.input<typeof GenerationSettings>;
+
+/** One streamed piece: the text so far of one candidate. */
+export const TokenUpdate = z.object({
+  promptId: Id,
+  candidate: Count,
+  text: z.string(),
+  done: z.boolean(),
+});
+export type TokenUpdate = z.infer<typeof TokenUpdate>;
+
+export const generateContract = {
+  /** Newest first. */
+  listPrompts: {
+    input: z.object({ limit: z.number().int().min(1).max(1000).default(200) }),
+    output: z.array(PromptSummary),
+  },
+  /** Stores pasted prompts (each once) and returns their ids in the given order. */
+  addPrompts: {
+    input: z.object({ texts: z.array(PromptText).min(1).max(1000) }),
+    output: z.object({ promptIds: z.array(Id), promptsAdded: Count }),
+  },
+  /** A prompt file (.txt one per line, .jsonl, .csv, .parquet as base64): its prompts' ids in file order. */
+  importPrompts: {
+    input: z.object({
+      fileName: z.string().min(1).max(255),
+      content: z.string().max(Math.ceil((64 * MiB * 4) / 3) + 4, 'file is larger than 64 MiB'),
+      encoding: z.enum(['utf8', 'base64']).default('utf8'),
+    }),
+    output: z.object({
+      fileName: z.string(),
+      format: z.string(),
+      rows: Count,
+      promptsAdded: Count,
+      duplicatesSkipped: Count,
+      promptIds: z.array(Id),
+    }),
+  },
+  /** Starts best-of-N sampling as a job; its progress comes as jobsChanged, its text as generationTokens. */
+  startGeneration: {
+    input: GenerationSettings.extend({
+      modelId: Id,
+      promptIds: z.array(Id).min(1).max(1000),
+    }),
+    output: z.object({ jobId: Id }),
+  },
+  /** Candidates of these prompts in prompt order (optionally only one model's), each prompt's in id order. */
+  listPromptCandidates: {
+    input: z.object({ promptIds: z.array(Id).min(1).max(1000), modelId: Id.optional() }),
+    output: z.array(
+      z.object({ promptId: Id, prompt: z.string(), candidates: z.array(GeneratedCandidateInfo) }),
+    ),
+  },
+};
+
+export const generateEvents = {
+  /** Streamed text of a generation job, batched (at most a few per second per job). */
+  generationTokens: z.object({ jobId: Id, updates: z.array(TokenUpdate) }),
+};
