@@ -12,6 +12,8 @@ export default defineConfig({
           main: resolve(import.meta.dirname, 'src-main/main.ts'),
           // The onnxruntime worker thread: SessionWorker loads ./session-worker.js beside the main bundle.
           'session-worker': resolve(import.meta.dirname, 'src-main/runtime/session-worker.ts'),
+          // The training worker thread: train-worker-client.ts loads ./train-worker.js beside the main bundle.
+          'train-worker': resolve(import.meta.dirname, 'src-main/services/train/train-worker.ts'),
         },
       },
     },

@@ -44,6 +44,12 @@ export const API_METHODS = [
   'revealComparison',
   'listComparisons',
   'getRewardMargins',
+  'getTrainDefaults',
+  'startTraining',
+  'listRuns',
+  'getRun',
+  'cancelRun',
+  'resumeRun',
 ] as const;
 
 export type ApiMethod = (typeof API_METHODS)[number];
@@ -56,6 +62,8 @@ export const API_EVENTS = [
   'modelsChanged',
   'generationTokens',
   'comparisonsChanged',
+  'runMetrics',
+  'runsChanged',
 ] as const;
 
 export type ApiEvent = (typeof API_EVENTS)[number];

@@ -6,6 +6,7 @@ import { generateContract, generateEvents } from './api-generate';
 import { jobsContract, jobsEvents } from './api-jobs';
 import { labelingContract, labelingEvents } from './api-labeling';
 import { modelsContract, modelsEvents } from './api-models';
+import { trainContract, trainEvents } from './api-train';
 import type { ApiEvent, ApiMethod } from './api-methods';
 import {
   Annotator,
@@ -73,6 +74,7 @@ export const apiContract = {
   ...jobsContract,
   ...modelsContract,
   ...generateContract,
+  ...trainContract,
 } satisfies Record<ApiMethod, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
@@ -83,6 +85,7 @@ export const eventContract = {
   ...jobsEvents,
   ...modelsEvents,
   ...generateEvents,
+  ...trainEvents,
 } satisfies Record<ApiEvent, z.ZodType>;
 
 export type ApiInput<M extends ApiMethod> = z.input<(typeof apiContract)[M]['input']>;

@@ -2,6 +2,7 @@
 // build the services over it, and close both together.
 import type { ApiHandlers } from '../../src-shared/api';
 import { openDatabase } from '../store/open-database';
+import { RunsRepo } from '../store/runs-repo';
 import { EventBus } from './event-bus';
 import { probeDevice } from './device-probe';
 import { JobRunner } from './job-runner';
@@ -40,6 +41,7 @@ export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
   const events = new EventBus();
   const jobs = new JobRunner(db, events);
   jobs.markInterruptedAtStartup();
+  new RunsRepo(db).markInterrupted(); // runs a crash left running: 'interrupted', with Resume
   const models = createModelsService({ db, events, device: () => probeDevice('auto') });
   if (options.registerEmbeddedModel !== false) registerEmbeddedModel(models, findProjectRoot());
   const data = createDataServices(db, events);

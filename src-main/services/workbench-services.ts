@@ -18,6 +18,7 @@ import { createJobsHandlers, JobRunner } from './job-runner';
 import { createImportService, type ImportService } from './import-service';
 import { createLabelingHandlers } from './labeling-handlers';
 import { createGenerationHandlers, createGenerationService } from './generation-service';
+import { createTrainHandlers, createTrainService } from './train-service';
 import { createModelsHandlers, createModelsService, type ModelsService } from './models-service';
 import { runGeneration } from './generate-job';
 import { createRatingExtras, type RatingExtras } from './rating-extras-service';
@@ -193,5 +194,14 @@ export function createServices(
     ...createCompareHandlers(compare, createRewardMargins(ctx.db, modelsRepo)),
     ...createModelsHandlers(models),
     ...createGenerationHandlers(createGenerationService({ db: ctx.db, jobs, models })),
+    ...createTrainHandlers(
+      createTrainService({
+        db: ctx.db,
+        events: ctx.events,
+        jobs,
+        dataDir: ctx.dataDir,
+        device: () => probeDevice('auto'),
+      }),
+    ),
   };
 }

@@ -151,6 +151,21 @@ export class RunsRepo {
       .all();
   }
 
+  /** Drops values logged after `step` (a killed run logged past the checkpoint its resume starts from). */
+  deleteMetricsAfter(runId: number, step: number): void {
+    this.#db.prepare('DELETE FROM run_metrics WHERE run_id = ? AND step > ?').run(runId, step);
+  }
+
+  /** The newest job of a run (jobs.run_id), if any. */
+  latestJobId(runId: number): number | null {
+    return (
+      this.#db
+        .prepare<[number], number>('SELECT id FROM jobs WHERE run_id = ? ORDER BY id DESC LIMIT 1')
+        .pluck()
+        .get(runId) ?? null
+    );
+  }
+
   /** Every metric of a run's split, grouped by name, each series in step order. */
   metricsOf(runId: number, split: MetricSplit): MetricPoint[] {
     return this.#metricsOf.all(runId, split);

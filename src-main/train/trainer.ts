@@ -33,6 +33,8 @@ export interface TrainDpoInput {
   split?: { train: readonly number[]; eval: readonly number[] };
   /** Reference log-probs from and into this cache (keyed by the model's weights and the tokens scored). */
   referenceCache?: ReferenceLogpCache;
+  /** The reference model when it is not `model` (e.g. a trained version with its adapter merged). */
+  referenceModel?: ModelCheckpoint;
   /** Abort after the current step: a checkpoint is written and the run ends 'cancelled'. */
   signal?: AbortSignal;
   onStart?(info: TrainStartInfo): void;
@@ -201,7 +203,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
 
   // ---- reference log-probs: the base model without the adapter, computed once (or from the cache) ----
   const reference = await referenceLogps(
-    model,
+    input.referenceModel ?? model,
     examples,
     { collate, batchSize: args.batchSize / args.gradAccum, device: args.device },
     input.referenceCache,
