@@ -96,8 +96,11 @@ export const Comparison = z.object({ ...CompareCommon, itemList: z.array(Compare
 export type Comparison = z.infer<typeof Comparison>;
 
 export const ComparePromptSource = z.discriminatedUnion('kind', [
-  /** The eval split of the dataset the run trained on (its held-out prompts). */
-  z.object({ kind: z.literal('run_eval'), runId: Id }),
+  /**
+   * The eval split of the dataset a run trained on (its held-out prompts); without runId, the latest run that
+   * produced model B.
+   */
+  z.object({ kind: z.literal('run_eval'), runId: Id.optional() }),
   z.object({ kind: z.literal('prompt_ids'), promptIds: z.array(Id).min(1).max(1000) }),
   z.object({
     kind: z.literal('texts'),

@@ -291,7 +291,13 @@ describe('compare service', () => {
       .sort();
     expect(evalPrompts.length).toBeGreaterThan(0);
     const runId = new RunsRepo(opened.db).create({ baseModelId: baseId, datasetId: dataset.id });
-    const ready = await createReady({ prompts: { kind: 'run_eval', runId } });
+    const noRun = await rejection(() => service.create(createInput({ prompts: { kind: 'run_eval' } })));
+    expect(noRun.message).toBe(
+      `prompts: model B (id ${tunedId}) was not trained here, so it has no held-out prompts; give prompt ids or texts`,
+    );
+    opened.db.prepare('UPDATE runs SET output_model_id = ? WHERE id = ?').run(tunedId, runId);
+    // Without a run id: the run that produced model B.
+    const ready = await createReady({ prompts: { kind: 'run_eval' } });
     expect(ready.itemList.map((i) => i.prompt).sort()).toEqual(evalPrompts);
     expect(ready).toMatchObject({ promptSource: 'run_eval', runId });
     const fileRun = new RunsRepo(opened.db).create({ baseModelId: baseId });

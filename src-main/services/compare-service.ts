@@ -145,8 +145,23 @@ export function createCompareService(deps: CompareDeps) {
     return prompts;
   }
 
+  /** The latest run whose output is model B: the default source of held-out prompts. */
+  function runOfModel(modelBId: number): number {
+    const run = deps.db
+      .prepare<[number], { id: number }>(
+        'SELECT id FROM runs WHERE output_model_id = ? ORDER BY id DESC LIMIT 1',
+      )
+      .get(modelBId);
+    if (!run)
+      throw new ApiError(
+        'invalid_input',
+        `prompts: model B (id ${modelBId}) was not trained here, so it has no held-out prompts; give prompt ids or texts`,
+      );
+    return run.id;
+  }
+
   function sourcePrompts(source: ComparePromptSource): SourcePrompt[] {
-    if (source.kind === 'run_eval') return evalPromptsOfRun(source.runId);
+    if (source.kind === 'run_eval') return evalPromptsOfRun(source.runId as number);
     if (source.kind === 'texts')
       return source.texts.map((text) => ({ promptId: null, text, messagesJson: null }));
     const byId = deps.db.prepare<[number], SourcePrompt>(
@@ -278,7 +293,11 @@ export function createCompareService(deps: CompareDeps) {
   function create(input: ApiParsedInput<'createComparison'>): CompareSummary {
     requireModel(input.modelAId, 'modelAId');
     requireModel(input.modelBId, 'modelBId');
-    const prompts = sourcePrompts(input.prompts);
+    const source =
+      input.prompts.kind === 'run_eval' && input.prompts.runId === undefined
+        ? { kind: 'run_eval' as const, runId: runOfModel(input.modelBId) }
+        : input.prompts;
+    const prompts = sourcePrompts(source);
     const items: NewCompareItem[] = prompts.flatMap((prompt, p) =>
       Array.from({ length: input.n }, (_, candidateIndex) => {
         const position = p * input.n + candidateIndex;
@@ -297,8 +316,8 @@ export function createCompareService(deps: CompareDeps) {
       {
         modelAId: input.modelAId,
         modelBId: input.modelBId,
-        promptSource: input.prompts.kind,
-        runId: input.prompts.kind === 'run_eval' ? input.prompts.runId : null,
+        promptSource: source.kind,
+        runId: source.kind === 'run_eval' ? (source.runId ?? null) : null,
         seed: input.seed,
         settingsJson: JSON.stringify({ n, maxNewTokens, temperature, topP, topK }),
         blind: input.blind,
