@@ -1,0 +1,50 @@
+// The Train view's chart data: train and eval lines on one step axis, live events merged in step order
+// (a resumed step replaced, not doubled), and the time-left format.
+import { describe, expect, it } from 'vitest';
+import { chartData, formatSeconds, mergeEvent, TRAIN_CHARTS, type RunSeries } from './train-charts';
+
+const rewards = TRAIN_CHARTS.find((c) => c.id === 'rewards')!;
+const empty = (): RunSeries => ({ train: new Map(), eval: new Map() });
+const event = (step: number, train: Record<string, number | null>, evalValues = {}) => ({
+  runId: 1,
+  step,
+  train,
+  eval: evalValues,
+  progress: { step, totalSteps: 4, tokensPerSecond: 10, secondsLeft: 3 },
+});
+
+describe('train charts', () => {
+  it('puts train and eval lines of a chart on one step axis with gaps as null', () => {
+    let s = empty();
+    s = mergeEvent(s, event(1, { 'rewards/chosen': 0.1, 'rewards/rejected': -0.1 }));
+    s = mergeEvent(
+      s,
+      event(2, { 'rewards/chosen': 0.2, 'rewards/rejected': -0.3 }, { 'eval_rewards/chosen': 0.05 }),
+    );
+    expect(chartData(rewards, s)).toEqual({
+      labels: ['chosen', 'rejected', 'eval chosen'],
+      data: [
+        [1, 2],
+        [0.1, 0.2],
+        [-0.1, -0.3],
+        [null, 0.05],
+      ],
+    });
+  });
+
+  it('a step logged again (resume) replaces its value; an earlier step is inserted in order', () => {
+    const before = mergeEvent(mergeEvent(empty(), event(1, { loss: 0.7 })), event(3, { loss: 0.5 }));
+    const after = mergeEvent(mergeEvent(before, event(3, { loss: 0.4 })), event(2, { loss: 0.6 }));
+    expect(after.train.get('loss')).toEqual({ steps: [1, 2, 3], values: [0.7, 0.6, 0.4] });
+    expect(before.train.get('loss')).toEqual({ steps: [1, 3], values: [0.7, 0.5] }); // not mutated
+  });
+
+  it('formats the time left', () => {
+    expect([formatSeconds(null), formatSeconds(12.4), formatSeconds(65), formatSeconds(3725)]).toEqual([
+      '–',
+      '12 s',
+      '1:05',
+      '1:02:05',
+    ]);
+  });
+});

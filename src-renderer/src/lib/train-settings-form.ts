@@ -1,0 +1,108 @@
+// The advanced panel as data: every training setting with its label, input kind and one-line help, and
+// the conversion from what was typed to the setting's value (empty optional fields become null).
+import {
+  LOSS_TYPES,
+  SCHEDULES,
+  TRAIN_SETTING_HELP,
+  type TrainSettingName,
+  type TrainSettings,
+} from '../../../src-shared/train-schemas';
+
+export type FieldKind = 'number' | 'int' | 'optional-int' | 'choice' | 'bool' | 'list';
+
+export interface SettingField {
+  name: TrainSettingName;
+  label: string;
+  kind: FieldKind;
+  options?: readonly string[];
+  help: string;
+}
+
+const field = (name: TrainSettingName, label: string, kind: FieldKind, options?: readonly string[]) => ({
+  name,
+  label,
+  kind,
+  ...(options ? { options } : {}),
+  help: TRAIN_SETTING_HELP[name],
+});
+
+export const SETTING_GROUPS: readonly { title: string; fields: SettingField[] }[] = [
+  {
+    title: 'Loss',
+    fields: [
+      field('loss', 'Loss', 'choice', LOSS_TYPES),
+      field('beta', 'Beta', 'number'),
+      field('labelSmoothing', 'Label smoothing', 'number'),
+      field('sftWeight', 'SFT weight', 'number'),
+      field('pairWeights', 'Pair weights', 'bool'),
+    ],
+  },
+  {
+    title: 'LoRA',
+    fields: [
+      field('loraR', 'Rank r', 'int'),
+      field('loraAlpha', 'Alpha', 'number'),
+      field('loraTargets', 'Target modules', 'list'),
+    ],
+  },
+  {
+    title: 'Optimization',
+    fields: [
+      field('optimizer', 'Optimizer', 'choice', ['adamw', 'sgd']),
+      field('lr', 'Learning rate', 'number'),
+      field('schedule', 'Schedule', 'choice', SCHEDULES),
+      field('warmupRatio', 'Warmup ratio', 'number'),
+      field('weightDecay', 'Weight decay', 'number'),
+      field('maxGradNorm', 'Max grad norm', 'number'),
+    ],
+  },
+  {
+    title: 'Batches and length',
+    fields: [
+      field('batchSize', 'Batch size', 'int'),
+      field('gradAccum', 'Gradient accumulation', 'int'),
+      field('epochs', 'Epochs', 'int'),
+      field('maxSteps', 'Max steps', 'optional-int'),
+      field('maxLength', 'Max length', 'optional-int'),
+    ],
+  },
+  {
+    title: 'Run',
+    fields: [
+      field('evalEvery', 'Evaluate every', 'int'),
+      field('checkpointEvery', 'Checkpoint every', 'int'),
+      field('seed', 'Seed', 'int'),
+      field('device', 'Device', 'choice', ['auto', 'cpu', 'cuda']),
+    ],
+  },
+];
+
+/** The text an input shows for a setting's value. */
+export function fieldText(value: TrainSettings[TrainSettingName]): string {
+  if (value === null) return '';
+  if (Array.isArray(value)) return value.join(', ');
+  return String(value);
+}
+
+/** What was typed -> the setting's value; a typed number that is not one stays as NaN for the server to refuse. */
+export function parseField(kind: FieldKind, text: string): TrainSettings[TrainSettingName] {
+  const trimmed = text.trim();
+  switch (kind) {
+    case 'number':
+    case 'int':
+      return trimmed === '' ? Number.NaN : Number(trimmed);
+    case 'optional-int':
+      return trimmed === '' ? null : Number(trimmed);
+    case 'list': {
+      const items = trimmed
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+      return items.length === 0 ? null : items;
+    }
+    case 'bool':
+      return trimmed === 'true';
+    case 'choice':
+      return trimmed as TrainSettings['loss'];
+  }
+}
