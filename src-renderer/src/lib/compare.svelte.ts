@@ -1,0 +1,193 @@
+// The Compare view's state: the comparison history, the model versions to pick from, the open comparison
+// (item by item while blind), its generation progress, votes, the reveal, and a run's reward margins.
+import type { ModelVersion } from '../../../src-shared/api-models';
+import type { Job } from '../../../src-shared/api-jobs';
+import type {
+  CompareSummary,
+  CompareVote,
+  Comparison,
+  RewardMargins,
+} from '../../../src-shared/compare-schemas';
+import type { WorkbenchClient, WorkbenchEvent } from './api/workbench-client';
+import { errorMessage } from './error-message';
+
+export type CreateComparisonInput = Parameters<WorkbenchClient['createComparison']>[0];
+
+/** The first item without a vote at or after `from` (wrapping), or `from` when every item has one. */
+export function nextUnvoted(items: Comparison['itemList'], from: number): number {
+  for (let step = 0; step < items.length; step++) {
+    const position = (from + step) % items.length;
+    if (items[position]?.vote === null) return position;
+  }
+  return Math.min(from, Math.max(0, items.length - 1));
+}
+
+export class CompareStore {
+  readonly #api: WorkbenchClient;
+  #history = $state.raw<readonly CompareSummary[]>([]);
+  #models = $state.raw<readonly ModelVersion[]>([]);
+  #loaded = $state(false);
+  #current = $state.raw<Comparison | null>(null);
+  #position = $state(0);
+  #job = $state.raw<Job | null>(null);
+  #busy = $state(false);
+  #error = $state<string | null>(null);
+  #margins = $state.raw<RewardMargins | null>(null);
+  #marginsBusy = $state(false);
+  #marginsError = $state<string | null>(null);
+
+  constructor(api: WorkbenchClient) {
+    this.#api = api;
+  }
+
+  get history(): readonly CompareSummary[] {
+    return this.#history;
+  }
+  get models(): readonly ModelVersion[] {
+    return this.#models;
+  }
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+  get current(): Comparison | null {
+    return this.#current;
+  }
+  get position(): number {
+    return this.#position;
+  }
+  get job(): Job | null {
+    return this.#job;
+  }
+  get busy(): boolean {
+    return this.#busy;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get margins(): RewardMargins | null {
+    return this.#margins;
+  }
+  get marginsBusy(): boolean {
+    return this.#marginsBusy;
+  }
+  get marginsError(): string | null {
+    return this.#marginsError;
+  }
+
+  async load(): Promise<void> {
+    try {
+      const [history, models] = await Promise.all([this.#api.listComparisons({}), this.#api.listModels({})]);
+      this.#history = history;
+      this.#models = models;
+      this.#loaded = true;
+    } catch (error) {
+      this.#error = `Could not load comparisons: ${errorMessage(error)}`;
+    }
+  }
+
+  async create(input: CreateComparisonInput): Promise<void> {
+    const created = await this.#run(() => this.#api.createComparison(input));
+    if (created) await this.open(created.id);
+  }
+
+  async open(comparisonId: number): Promise<void> {
+    const found = await this.#run(() => this.#api.getComparison({ comparisonId }));
+    if (!found) return;
+    this.#current = found;
+    this.#job = null;
+    this.#position = nextUnvoted(found.itemList, 0);
+  }
+
+  /** Back to the history (which may now show what was revealed). */
+  async close(): Promise<void> {
+    this.#current = null;
+    this.#job = null;
+    this.#error = null;
+    await this.load();
+  }
+
+  move(by: 1 | -1): void {
+    const count = this.#current?.itemList.length ?? 0;
+    if (count === 0) return;
+    this.#position = (this.#position + by + count) % count;
+  }
+
+  goTo(position: number): void {
+    this.#position = position;
+  }
+
+  /** Stores the vote on the shown item (or on `position`), then shows the next item without one. */
+  async vote(vote: CompareVote, position = this.#position): Promise<void> {
+    const current = this.#current;
+    if (!current || current.status !== 'voting' || this.#busy) return;
+    const saved = await this.#run(() =>
+      this.#api.voteComparison({ comparisonId: current.id, position, vote }),
+    );
+    if (!saved || this.#current?.id !== current.id) return;
+    const itemList = current.itemList.map((item) => (item.position === position ? { ...item, vote } : item));
+    this.#current = { ...current, itemList, voted: saved.voted };
+    this.#position = nextUnvoted(itemList, position);
+  }
+
+  async reveal(): Promise<void> {
+    const current = this.#current;
+    if (!current) return;
+    const revealed = await this.#run(() => this.#api.revealComparison({ comparisonId: current.id }));
+    if (revealed) this.#current = revealed;
+  }
+
+  async loadMargins(runId: number): Promise<void> {
+    this.#marginsBusy = true;
+    this.#marginsError = null;
+    try {
+      this.#margins = await this.#api.getRewardMargins({ runId });
+    } catch (error) {
+      this.#margins = null;
+      this.#marginsError = errorMessage(error);
+    } finally {
+      this.#marginsBusy = false;
+    }
+  }
+
+  /** Server events: the open comparison's generation progress and its finish. */
+  onEvent(event: WorkbenchEvent): void {
+    const current = this.#current;
+    if (event.event === 'jobsChanged') {
+      if (current && event.payload.id === current.jobId) this.#job = event.payload;
+    } else if (event.event === 'comparisonsChanged') {
+      if (current && event.payload.comparisonId === current.id && event.payload.kind !== 'voted')
+        void this.#refresh(current.id);
+      else if (!current) void this.load();
+    }
+  }
+
+  /** Re-reads the open comparison (a poll while it generates, in case an event came before it opened). */
+  async refreshCurrent(): Promise<void> {
+    if (this.#current) await this.#refresh(this.#current.id);
+  }
+
+  async #refresh(comparisonId: number): Promise<void> {
+    try {
+      const found = await this.#api.getComparison({ comparisonId });
+      if (this.#current?.id !== comparisonId) return;
+      this.#current = found;
+      this.#position = nextUnvoted(found.itemList, this.#position);
+    } catch (error) {
+      this.#error = errorMessage(error);
+    }
+  }
+
+  async #run<T>(call: () => Promise<T>): Promise<T | null> {
+    if (this.#busy) return null;
+    this.#busy = true;
+    this.#error = null;
+    try {
+      return await call();
+    } catch (error) {
+      this.#error = errorMessage(error);
+      return null;
+    } finally {
+      this.#busy = false;
+    }
+  }
+}

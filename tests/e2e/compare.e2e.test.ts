@@ -1,0 +1,104 @@
+// End to end in Chromium for the Compare view: a base version and a random-adapter "tuned" version answer
+// typed prompts; in blind mode the page never shows either model's name before the reveal (checked after
+// every step), votes go in by keyboard, and the reveal shows the win rate with its interval and who was where.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerCompareModels, type CompareModels } from '../../src-main/services/compare-test-support';
+import { openDatabase } from '../../src-main/store/open-database';
+import { makeTempDir, removeDir } from '../../src-main/store/test-support';
+import { launchChromium, startServer, type RunningServer } from './harness';
+
+let workDir: string;
+let models: CompareModels;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  workDir = makeTempDir('dpo-e2e-compare-');
+  const dataDir = path.join(workDir, 'data');
+  mkdirSync(dataDir);
+  const { db } = openDatabase(dataDir);
+  try {
+    models = await registerCompareModels(db);
+  } finally {
+    db.close();
+  }
+  server = await startServer(dataDir);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await page.goto(`${server.url}#/compare`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  models?.dispose();
+  if (workDir) removeDir(workDir);
+});
+
+/** The names of the two versions that appear anywhere in the page's text. */
+async function namesShown(): Promise<string[]> {
+  const text = await page.locator('body').innerText();
+  return [models.baseName, models.tunedName].filter((name) => text.includes(name));
+}
+
+describe('Compare view', () => {
+  it('runs a blind comparison by keyboard without showing an identity before the reveal', async () => {
+    await page.getByTestId('compare-setup').waitFor();
+    // The setup form names the versions (that is how they are picked); the session must not.
+    await expect.poll(() => page.getByTestId('compare-model-b').inputValue()).toBe(String(models.tunedId));
+    expect(await page.getByTestId('compare-model-a').inputValue()).toBe(String(models.baseId));
+    expect(await page.getByTestId('compare-blind').isChecked()).toBe(true);
+    await page.getByTestId('compare-source-texts').check();
+    await page.getByTestId('compare-texts').fill('Hi?\nName a color.\nCount.\nBye?');
+    await page.getByTestId('compare-max-tokens').fill('6');
+    await page.getByTestId('compare-start').click();
+
+    const session = page.getByTestId('compare-session');
+    await session.waitFor();
+    expect(await namesShown()).toEqual([]);
+    await expect.poll(() => session.getAttribute('data-status'), { timeout: 60_000 }).toBe('voting');
+    expect(await namesShown()).toEqual([]);
+
+    const item = page.getByTestId('compare-item');
+    for (const [key, position] of [
+      ['1', '0'],
+      ['t', '1'],
+      ['2', '2'],
+      ['x', '3'],
+    ] as const) {
+      await expect.poll(() => item.getAttribute('data-position')).toBe(position);
+      expect(await page.getByTestId('compare-left').innerText()).not.toBe('');
+      await page.keyboard.press(key);
+      await expect
+        .poll(() => page.getByTestId('compare-progress').innerText())
+        .toBe(`${Number(position) + 1} of 4 voted`);
+      expect(await namesShown()).toEqual([]);
+    }
+
+    await page.getByTestId('compare-reveal').click();
+    const result = page.getByTestId('compare-result');
+    await result.waitFor();
+    // The same check now finds both names: it is able to fail.
+    expect(await namesShown()).toEqual([models.baseName, models.tunedName]);
+    expect(await page.getByTestId('result-counts').innerText()).toContain('tie 1, both bad 1; n = 4');
+
+    // Item 0 was voted left and item 2 right: B won each where B was on that side.
+    const labels = page.locator('[data-testid=compare-item] h2');
+    const leftIsB = async (position: number) => (await labels.nth(position * 2).innerText()).startsWith('B:');
+    const bWins = Number(await leftIsB(0)) + Number(!(await leftIsB(2)));
+    const rate = ((bWins + 1) / 4) * 100;
+    expect(await page.getByTestId('result-rate').innerText()).toBe(`${rate.toFixed(1)}%`);
+    expect(await page.getByTestId('result-interval').innerText()).toMatch(/^\(95% CI \d+\.\d% – \d+\.\d%\)$/);
+    mkdirSync('docs', { recursive: true });
+    await page.screenshot({ path: 'docs/compare-reveal.png', fullPage: true });
+
+    await page.getByTestId('compare-back').click();
+    const row = page.locator('[data-testid=history-row][data-status=revealed]');
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.innerText()).toContain(`${models.tunedName} vs ${models.baseName}`);
+  });
+});
