@@ -1,0 +1,257 @@
+// The Generate view's state: the model and its sampling defaults, the prompts of this run (pasted or
+// imported), the running job with its streamed text, the stored candidates per prompt, and sending them to
+// rating as pairs. Server messages are kept verbatim.
+import type { Job } from '../../../src-shared/api-jobs';
+import type { GeneratedCandidateInfo } from '../../../src-shared/api-generate';
+import type { ModelVersion } from '../../../src-shared/api-models';
+import type { PairingStrategy } from '../../../src-shared/labeling-schemas';
+import type { WorkbenchClient, WorkbenchEvent } from './api/workbench-client';
+import { bytesToBase64 } from './download';
+import { errorMessage } from './error-message';
+import {
+  parsePastedPrompts,
+  parseStopStrings,
+  samplingDefaults,
+  type SamplingForm,
+} from './generation-settings';
+
+export interface RunPrompt {
+  promptId: number;
+  text: string;
+}
+
+export interface PromptResults {
+  promptId: number;
+  prompt: string;
+  candidates: GeneratedCandidateInfo[];
+}
+
+const FINISHED: ReadonlySet<Job['status']> = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+export class GenerationSession {
+  readonly #api: WorkbenchClient;
+  #models = $state.raw<readonly ModelVersion[]>([]);
+  #modelsLoaded = $state(false);
+  #modelId = $state<number | null>(null);
+  #prompts = $state.raw<readonly RunPrompt[]>([]);
+  #job = $state.raw<Job | null>(null);
+  /** `${promptId}:${candidate}` -> text so far, for the running job. */
+  #streams = $state.raw<Readonly<Record<string, string>>>({});
+  #results = $state.raw<readonly PromptResults[]>([]);
+  #busy = $state(false);
+  #error = $state<string | null>(null);
+  #message = $state<string | null>(null);
+  settings = $state<SamplingForm>(samplingDefaults(undefined));
+
+  constructor(api: WorkbenchClient) {
+    this.#api = api;
+  }
+
+  get models(): readonly ModelVersion[] {
+    return this.#models;
+  }
+  get modelsLoaded(): boolean {
+    return this.#modelsLoaded;
+  }
+  get modelId(): number | null {
+    return this.#modelId;
+  }
+  get model(): ModelVersion | undefined {
+    return this.#models.find((m) => m.id === this.#modelId);
+  }
+  get prompts(): readonly RunPrompt[] {
+    return this.#prompts;
+  }
+  get job(): Job | null {
+    return this.#job;
+  }
+  get running(): boolean {
+    return this.#job !== null && !FINISHED.has(this.#job.status);
+  }
+  get results(): readonly PromptResults[] {
+    return this.#results;
+  }
+  get busy(): boolean {
+    return this.#busy;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get message(): string | null {
+    return this.#message;
+  }
+
+  streamed(promptId: number, candidate: number): string | undefined {
+    return this.#streams[`${promptId}:${candidate}`];
+  }
+
+  async loadModels(): Promise<void> {
+    try {
+      this.#models = await this.#api.listModels({});
+      this.#modelsLoaded = true;
+      if (!this.model) {
+        const preferred = this.#models.find((m) => m.kind === 'embedded') ?? this.#models[0];
+        this.selectModel(preferred?.id ?? null);
+      }
+    } catch (error) {
+      this.#error = `Could not load models: ${errorMessage(error)}`;
+    }
+  }
+
+  /** Chooses the model and takes its sampling defaults (N, seed and stop strings stay). */
+  selectModel(modelId: number | null): void {
+    this.#modelId = modelId;
+    this.settings = samplingDefaults(this.model, this.settings);
+  }
+
+  /** Stores the pasted prompts (one per line) and makes them this run's prompts. */
+  async usePasted(text: string): Promise<boolean> {
+    const texts = parsePastedPrompts(text);
+    if (texts.length === 0) {
+      this.#error = 'Type or paste at least one prompt (one per line).';
+      return false;
+    }
+    const added = await this.#run(() => this.#api.addPrompts({ texts }));
+    if (!added) return false;
+    this.#setPrompts(added.promptIds.map((promptId, i) => ({ promptId, text: texts[i] ?? '' })));
+    this.#message = `${texts.length} prompt(s) ready (${added.promptsAdded} new).`;
+    return true;
+  }
+
+  /** Imports a .txt / .jsonl / .csv / .parquet prompt file and makes its prompts this run's prompts. */
+  async importFile(file: File): Promise<void> {
+    if (file.size > MAX_FILE_BYTES) {
+      this.#error = `${file.name}: file is larger than 64 MiB`;
+      return;
+    }
+    const binary = file.name.toLowerCase().endsWith('.parquet');
+    const content = binary ? bytesToBase64(new Uint8Array(await file.arrayBuffer())) : await file.text();
+    const imported = await this.#run(async () => {
+      const result = await this.#api.importPrompts({
+        fileName: file.name,
+        content,
+        encoding: binary ? 'base64' : 'utf8',
+      });
+      const unique = result.promptIds.filter((id, i, all) => all.indexOf(id) === i);
+      const withText = await this.#api.listPromptCandidates({ promptIds: unique });
+      return { result, prompts: withText.map((p) => ({ promptId: p.promptId, text: p.prompt })) };
+    });
+    if (!imported) return;
+    this.#setPrompts(imported.prompts);
+    const { result } = imported;
+    this.#message =
+      `${result.fileName}: ${result.rows} rows (${result.format}), ${result.promptsAdded} new prompts, ` +
+      `${result.duplicatesSkipped} already stored.`;
+  }
+
+  async start(): Promise<void> {
+    const model = this.model;
+    if (!model || this.#prompts.length === 0 || this.running) return;
+    const s = this.settings;
+    this.#streams = {};
+    this.#results = [];
+    const started = await this.#run(() =>
+      this.#api.startGeneration({
+        modelId: model.id,
+        promptIds: this.#prompts.map((p) => p.promptId),
+        n: s.n,
+        maxNewTokens: s.maxNewTokens,
+        temperature: s.temperature,
+        topP: s.topP,
+        topK: s.topK,
+        seed: s.seed,
+        stopStrings: parseStopStrings(s.stopStrings),
+      }),
+    );
+    if (!started) return;
+    const jobs = await this.#api.listJobs({ kind: 'generate', limit: 5 });
+    // The job may already have moved on (jobsChanged arrives as well); keep the newest state known.
+    this.#job =
+      this.#job?.id === started.jobId ? this.#job : (jobs.find((j) => j.id === started.jobId) ?? null);
+    if (this.#job && FINISHED.has(this.#job.status)) await this.#loadResults();
+  }
+
+  async cancel(): Promise<void> {
+    const job = this.#job;
+    if (!job) return;
+    await this.#run(() => this.#api.cancelJob({ jobId: job.id }));
+  }
+
+  /** Server events: this run's job state and streamed text. */
+  onEvent(event: WorkbenchEvent): void {
+    if (event.event === 'jobsChanged') {
+      const job = event.payload;
+      if (job.kind !== 'generate') return;
+      if (this.#job !== null && job.id !== this.#job.id) return;
+      if (this.#job === null && !this.#busy) return;
+      const wasRunning = this.running;
+      this.#job = job;
+      if (FINISHED.has(job.status) && (wasRunning || this.#results.length === 0)) void this.#loadResults();
+    } else if (event.event === 'generationTokens') {
+      if (event.payload.jobId !== this.#job?.id) return;
+      const next = { ...this.#streams };
+      for (const update of event.payload.updates)
+        next[`${update.promptId}:${update.candidate}`] = update.text;
+      this.#streams = next;
+    } else if (event.event === 'modelsChanged') {
+      void this.loadModels();
+    }
+  }
+
+  /** Pairs for the Rate view from each prompt's candidates, with one strategy. */
+  async sendToRating(strategy: PairingStrategy, count: number, seed: number): Promise<void> {
+    const promptIds = this.#results.filter((r) => r.candidates.length >= 2).map((r) => r.promptId);
+    if (promptIds.length === 0) {
+      this.#error = 'No prompt has two different candidates to pair yet.';
+      return;
+    }
+    const totals = await this.#run(async () => {
+      const sum = { pairsAdded: 0, duplicatesSkipped: 0, dropped: 0 };
+      for (const promptId of promptIds) {
+        const made = await this.#api.createPairs({ promptId, strategy, count, seed });
+        sum.pairsAdded += made.pairsAdded;
+        sum.duplicatesSkipped += made.duplicatesSkipped;
+        sum.dropped += made.candidatesDropped.length;
+      }
+      return sum;
+    });
+    if (!totals) return;
+    this.#message =
+      `${totals.pairsAdded} pair(s) sent to rating from ${promptIds.length} prompt(s); ` +
+      `${totals.duplicatesSkipped} already there, ${totals.dropped} near-duplicate candidate(s) left out.`;
+  }
+
+  async #loadResults(): Promise<void> {
+    const promptIds = this.#prompts.map((p) => p.promptId);
+    if (promptIds.length === 0) return;
+    try {
+      const modelId = this.#modelId ?? undefined;
+      this.#results = await this.#api.listPromptCandidates({ promptIds, ...(modelId ? { modelId } : {}) });
+    } catch (error) {
+      this.#error = `Could not load the candidates: ${errorMessage(error)}`;
+    }
+  }
+
+  #setPrompts(prompts: RunPrompt[]): void {
+    this.#prompts = prompts;
+    this.#results = [];
+    this.#streams = {};
+    this.#job = null;
+  }
+
+  async #run<T>(call: () => Promise<T>): Promise<T | null> {
+    if (this.#busy) return null;
+    this.#busy = true;
+    this.#error = null;
+    this.#message = null;
+    try {
+      return await call();
+    } catch (error) {
+      this.#error = errorMessage(error);
+      return null;
+    } finally {
+      this.#busy = false;
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// End to end in Chromium for the Generate view: a model, two pasted prompts, N = 2 with a fixed seed, text
+// streamed while the job runs, candidates listed per prompt with log-prob and finish reason, "send to
+// rating" with all pairs, and the Rate view serving those pairs. Saves docs/generate-view.png.
+import { copyFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelVersion } from '../../src-shared/api-models';
+import { writeCheckpointFixture } from '../../src-main/generate/checkpoint-fixture';
+import { makeTempDir } from '../../src-main/store/test-support';
+import { ARTIFACTS_DIR, launchChromium, startServer, type RunningServer } from './harness';
+
+const PROMPTS = ['Name a colour.', 'Say hello.'];
+
+let workDir: string;
+let modelDir: string;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+let model: ModelVersion;
+
+async function apiCall<T>(method: string, input: unknown): Promise<T> {
+  const response = await fetch(`${server.url}api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(input),
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as T;
+}
+
+beforeAll(async () => {
+  workDir = makeTempDir('dpo-e2e-generate-');
+  modelDir = writeCheckpointFixture();
+  server = await startServer(path.join(workDir, 'data'));
+  model = await apiCall<ModelVersion>('importModel', { path: modelDir, name: 'fixture llama' });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(`${server.url}#/generate`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  for (const dir of [workDir, modelDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const stored = () => page.locator('[data-testid=stored-candidate]');
+
+describe('Generate view', () => {
+  it('samples two candidates for each of two prompts with live text, then lists them', async () => {
+    await page.getByTestId('generate-model').selectOption(String(model.id));
+    await page.getByTestId('prompt-paste').fill(PROMPTS.join('\n'));
+    await page.getByTestId('prompt-use').click();
+    await expect.poll(() => page.getByTestId('prompt-count').getAttribute('data-count')).toBe('2');
+    // The fixture's generation_config.json sets temperature 0.8 and top-k 20.
+    expect(await page.getByTestId('sampling-temperature').inputValue()).toBe('0.8');
+    expect(await page.getByTestId('sampling-top-k').inputValue()).toBe('20');
+    await page.getByTestId('sampling-n').fill('2');
+    await page.getByTestId('sampling-max-new-tokens').fill('40');
+    await page.getByTestId('sampling-seed').fill('7');
+
+    // Records every streamed text the page renders (a string, so the Node side needs no DOM types).
+    await page.evaluate(`(() => {
+      window.__streamed = [];
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll('[data-testid=streamed-candidate] pre'))
+          if (el.textContent !== '…') window.__streamed.push(el.textContent);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    })()`);
+    await page.getByTestId('generate-run').click();
+    await page.locator('[data-testid=generation-progress][data-status=completed]').waitFor();
+    await expect.poll(() => stored().count()).toBe(4);
+    const streamed = (await page.evaluate('window.__streamed')) as string[];
+    expect(streamed.length).toBeGreaterThan(0);
+
+    for (const [i, prompt] of PROMPTS.entries()) {
+      const block = page.locator('[data-testid=prompt-block]').nth(i);
+      expect(await block.locator('h3').textContent()).toBe(prompt);
+      const candidates = block.getByTestId('stored-candidate');
+      expect(await candidates.count()).toBe(2);
+      for (const text of await candidates.allTextContents()) {
+        expect(text).toMatch(/log-prob -\d+\.\d\d/);
+        expect(text).toMatch(/ended by (eos|length)/);
+        expect(text).toContain('seed');
+      }
+    }
+    // The final streamed text of each candidate is one of the stored texts.
+    const storedTexts = await page.locator('[data-testid=stored-candidate] pre').allTextContents();
+    expect(storedTexts.some((text) => streamed.includes(text))).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'generate-view.png'), fullPage: true });
+    copyFileSync(path.join(ARTIFACTS_DIR, 'generate-view.png'), path.resolve('docs/generate-view.png'));
+  });
+
+  it('sends the candidates to rating as all pairs and the Rate view serves them', async () => {
+    await page.getByTestId('send-strategy').selectOption('all_pairs');
+    await page.getByTestId('send-submit').click();
+    await expect
+      .poll(() => page.getByTestId('generate-message').textContent())
+      .toMatch(/^2 pair\(s\) sent to rating from 2 prompt\(s\)/);
+    await page.goto(`${server.url}#/rate`);
+    await expect.poll(() => page.getByTestId('progress-total').textContent()).toBe('2');
+    expect(PROMPTS).toContain(await page.getByTestId('pair-prompt').textContent());
+  });
+});
