@@ -1,11 +1,12 @@
 // The one API contract: every method's input and output schema and every event's payload. Both transports
 // (Electron IPC, HTTP + server-sent events) and the renderer's clients are typed from this table.
 import { z } from 'zod';
+import { bundleContract } from './api-bundle';
 import { compareContract, compareEvents } from './api-compare';
-import { generateContract, generateEvents } from './api-generate';
 import { jobsContract, jobsEvents } from './api-jobs';
 import { labelingContract, labelingEvents } from './api-labeling';
 import { modelsContract, modelsEvents } from './api-models';
+import { generateContract, generateEvents } from './api-generate';
 import { trainContract, trainEvents } from './api-train';
 import type { ApiEvent, ApiMethod } from './api-methods';
 import {
@@ -75,6 +76,7 @@ export const apiContract = {
   ...modelsContract,
   ...generateContract,
   ...trainContract,
+  ...bundleContract,
 } satisfies Record<ApiMethod, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { apiContract } from '../src-shared/api';
 import { openWorkbench } from '../src-main/services/open-workbench';
 import { makeTempDir, removeDir } from '../src-main/store/test-support';
 import {
@@ -273,6 +274,48 @@ describe('cluster bundle', () => {
       expect(() => exportClusterBundleAt(dir, 'nope', { settings: {}, outDir: `${outDir}-2` })).toThrow(
         /no dataset named "nope"/,
       );
+    } finally {
+      workbench.close();
+      removeDir(dir);
+    }
+  });
+
+  it('is an API method: writes the bundle, and answers not_found / conflict with the field named', async () => {
+    const dir = makeTempDir('bundle-api-');
+    const workbench = openWorkbench({ dataDir: dir, transport: 'http' });
+    try {
+      const api = workbench.services;
+      const content = [1, 2].map((i) => JSON.stringify({ prompt: `Q${i}`, chosen: 'yes', rejected: 'no' }));
+      await workbench.data.imports.importFile({
+        fileName: 'pairs.jsonl',
+        bytes: new TextEncoder().encode(content.join('\n')),
+        dataset: 'api',
+      });
+      const datasetId = workbench.data.datasets.idByName('api');
+      const outDir = path.join(dir, 'job');
+      const input = apiContract.exportClusterBundle.input.parse({
+        datasetId,
+        outDir,
+        settings: { beta: 0.3 },
+      });
+      const result = await api.exportClusterBundle(input);
+      expect(result).toMatchObject({ outDir, trainRows: 2, evalRows: 0 });
+      const config = parse(readFileSync(path.join(outDir, 'trl-dpo.yaml'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      expect(config.beta).toBe(0.3);
+      await expect(Promise.resolve().then(() => api.exportClusterBundle(input))).rejects.toMatchObject({
+        code: 'conflict',
+      });
+      await expect(
+        Promise.resolve().then(() =>
+          api.exportClusterBundle({ ...input, datasetId: 999, outDir: `${outDir}-2` }),
+        ),
+      ).rejects.toMatchObject({
+        code: 'not_found',
+        message: expect.stringMatching(/^datasetId:/) as unknown,
+      });
     } finally {
       workbench.close();
       removeDir(dir);

@@ -5,6 +5,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type Database from 'better-sqlite3';
+import type { ApiHandlers, ApiParsedInput } from '../../src-shared/api';
+import { ApiError } from '../../src-shared/errors';
 import { DatasetsRepo, type StoredDatasetRow } from '../store/datasets-repo';
 import { ModelsRepo } from '../store/models-repo';
 import { openDatabase } from '../store/open-database';
@@ -350,4 +352,40 @@ export function exportClusterBundleAt(
   } finally {
     db.close();
   }
+}
+
+/** The API's settings (null = not set) as the trainer's partial arguments. */
+function settingsToArgs(settings: ApiParsedInput<'exportClusterBundle'>['settings']): Partial<TrainArgs> {
+  const { loraTargets, maxSteps, maxLength, ...rest } = settings;
+  return {
+    ...rest,
+    ...(loraTargets ? { loraTargets } : {}),
+    ...(maxSteps ? { maxSteps } : {}),
+    ...(maxLength ? { maxLength } : {}),
+  };
+}
+
+export function createBundleHandlers(db: Database.Database): Pick<ApiHandlers, 'exportClusterBundle'> {
+  return {
+    exportClusterBundle: (input) => {
+      try {
+        return exportClusterBundle(db, {
+          datasetId: input.datasetId,
+          settings: settingsToArgs(input.settings),
+          outDir: input.outDir,
+          baseModelId: input.baseModelId ?? undefined,
+          gpus: input.gpus,
+          format: input.format,
+        });
+      } catch (error) {
+        const message = (error as Error).message.replace(/^--([a-z-]+)/, 'settings: $1');
+        const code = /^(datasetId|baseModelId):/.test(message)
+          ? 'not_found'
+          : /not empty/.test(message)
+            ? 'conflict'
+            : 'invalid_input';
+        throw new ApiError(code, message);
+      }
+    },
+  };
 }

@@ -11,15 +11,16 @@ import { ModelsRepo } from '../store/models-repo';
 import { PairsRepo, type StoredPair } from '../store/pairs-repo';
 import { createCompareHandlers } from './compare-handlers';
 import { createCompareService, type CompareGenerate } from './compare-service';
+import { createBundleHandlers } from './cluster-bundle';
 import { createDatasetsService, type DatasetsService } from './datasets-service';
 import { probeDevice } from './device-probe';
 import type { EventBus } from './event-bus';
 import { createJobsHandlers, JobRunner } from './job-runner';
 import { createImportService, type ImportService } from './import-service';
 import { createLabelingHandlers } from './labeling-handlers';
+import { createModelsHandlers, createModelsService, type ModelsService } from './models-service';
 import { createGenerationHandlers, createGenerationService } from './generation-service';
 import { createTrainHandlers, createTrainService } from './train-service';
-import { createModelsHandlers, createModelsService, type ModelsService } from './models-service';
 import { runGeneration } from './generate-job';
 import { createRatingExtras, type RatingExtras } from './rating-extras-service';
 import { createRewardMargins } from './reward-margins';
@@ -203,5 +204,6 @@ export function createServices(
         device: () => probeDevice('auto'),
       }),
     ),
+    ...createBundleHandlers(ctx.db),
   };
 }
