@@ -8,13 +8,7 @@ import type Database from 'better-sqlite3';
 import type { ApiHandlers } from '../../src-shared/api';
 import type { trainContract } from '../../src-shared/api-train';
 import { ApiError } from '../../src-shared/errors';
-import type {
-  MetricSeries,
-  Run,
-  RunDetail,
-  TrainDefaults,
-  TrainSettings,
-} from '../../src-shared/train-schemas';
+import type { Run, RunDetail, TrainDefaults, TrainSettings } from '../../src-shared/train-schemas';
 import type { DeviceInfo } from '../../src-shared/schemas';
 import { readModelConfig } from '../models/index';
 import { DatasetsRepo } from '../store/datasets-repo';
@@ -31,6 +25,7 @@ import {
 import type { EventBus } from './event-bus';
 import type { JobContext, JobRunner } from './job-runner';
 import { defaultTrainSettings } from './train/train-defaults';
+import { deviceLine, halveMicroBatch, seriesOf, toTrainArgs } from './train/run-settings';
 import { loadTokenizer, runDirOf, trainerRows, writeRunPairs } from './train/run-files';
 import {
   runTrainingInWorker,
@@ -52,51 +47,6 @@ export interface TrainServiceDeps {
 
 /** Pairs tokenized to size the defaults; a bigger dataset is sampled evenly. */
 const LENGTH_SAMPLE = 2000;
-
-/** The screen line for a device: "CUDA" or "CPU (no CUDA: <why>)". */
-export function deviceLine(device: string, reason: string | null | undefined): string {
-  if (device === 'cuda') return 'CUDA';
-  return reason ? `CPU (no CUDA: ${reason.replace(/^CUDA unavailable, running on CPU: /, '')})` : 'CPU';
-}
-
-/** TrainSettings (the API's) -> the trainer's TrainArgs; errors name the setting. */
-export function toTrainArgs(settings: TrainSettings): TrainArgs {
-  try {
-    return resolveTrainArgs({
-      ...settings,
-      loraTargets: settings.loraTargets ?? undefined,
-      maxSteps: settings.maxSteps ?? undefined,
-      maxLength: settings.maxLength ?? undefined,
-      evalSplit: 0, // the dataset's own split is used
-    });
-  } catch (error) {
-    const message = (error as Error).message.replace(
-      /^--([a-z-]+)/,
-      (_, flag: string) => `settings.${flag.replace(/-([a-z])/g, (__, c: string) => c.toUpperCase())}`,
-    );
-    throw new ApiError('invalid_input', message);
-  }
-}
-
-/** The next split of a step into more micro-batches: half the micro-batch (accumulation doubled). */
-export function halveMicroBatch(args: TrainArgs): TrainArgs | undefined {
-  const micro = args.batchSize / args.gradAccum;
-  for (let accum = args.gradAccum + 1; accum <= args.batchSize; accum++)
-    if (args.batchSize % accum === 0 && args.batchSize / accum <= Math.floor(micro / 2))
-      return { ...args, gradAccum: accum };
-  return undefined;
-}
-
-function seriesOf(points: { step: number; name: string; value: number | null }[]): MetricSeries[] {
-  const byName = new Map<string, MetricSeries>();
-  for (const p of points) {
-    let s = byName.get(p.name);
-    if (!s) byName.set(p.name, (s = { name: p.name, steps: [], values: [] }));
-    s.steps.push(p.step);
-    s.values.push(p.value);
-  }
-  return [...byName.values()];
-}
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 

@@ -60,3 +60,15 @@ export async function launchChromium(): Promise<Browser> {
     ],
   });
 }
+
+/** Calls one API method over HTTP, as the page would; a refused call throws with the server's reply. */
+export async function callApi<T>(server: RunningServer, method: string, input: unknown): Promise<T> {
+  const response = await fetch(`${server.url}api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(input),
+  });
+  if (response.status !== 200)
+    throw new Error(`${method}: HTTP ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelVersion } from '../../src-shared/api-models';
 import type { FileImportResult } from '../../src-shared/schemas';
 import { writeCheckpointFixture } from '../../src-main/generate/checkpoint-fixture';
-import { launchChromium, startServer, type RunningServer } from './harness';
+import { callApi, launchChromium, startServer, type RunningServer } from './harness';
 
 const STEPS = 8;
 let workDir: string;
@@ -20,15 +20,7 @@ let page: Page;
 let baseId: number;
 let datasetId: number;
 
-async function apiCall<T>(method: string, input: unknown): Promise<T> {
-  const response = await fetch(`${server.url}api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(input),
-  });
-  expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as T;
-}
+const apiCall = <T>(method: string, input: unknown): Promise<T> => callApi<T>(server, method, input);
 
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), 'dpo-e2e-train-'));
