@@ -8,6 +8,7 @@ import {
   kthLargest,
   logSoftmaxAt,
   sampleToken,
+  sampleWholeVocabulary,
   warpedDistribution,
   type WarperSettings,
 } from './sampling';
@@ -207,6 +208,22 @@ describe('sampleToken', () => {
       const sigma = Math.sqrt((p * (1 - p)) / draws);
       expect(Math.abs((counts.get(id) ?? 0) / draws - p)).toBeLessThan(4.5 * sigma);
     }
+  });
+
+  it('with top-k, drawing over the surviving tokens alone gives exactly the whole-vocabulary draw (property)', () => {
+    fc.assert(
+      fc.property(
+        logitsArb,
+        settingsArb,
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (logits, settings, u) => {
+          fc.pre(settings.topK > 1 && settings.topK < logits.length);
+          const pruned = sampleToken(logits, settings, { nextFloat: () => u });
+          expect(pruned).toEqual(sampleWholeVocabulary(logits, settings, u));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('rejects settings outside their ranges', () => {

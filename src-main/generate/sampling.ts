@@ -141,10 +141,15 @@ function applyTopK(scores: Float64Array, weights: Float64Array, k: number): void
  * is <= 1 - topP, and never the most likely one. Only tokens of probability >= (1 - topP) / (2V) are sorted:
  * the rest weigh < (1 - topP) / 2 together, so transformers removes them all anyway.
  */
-function applyTopP(scores: Float64Array, weights: Float64Array, topP: number): void {
+function applyTopP(
+  scores: Float64Array,
+  weights: Float64Array,
+  topP: number,
+  vocabSize = weights.length,
+): void {
   let total = 0;
   for (const w of weights) total += w;
-  const floor = (total * (1 - topP)) / (2 * weights.length);
+  const floor = (total * (1 - topP)) / (2 * vocabSize);
   let cumulative = 0;
   const candidateScores: number[] = [];
   for (let i = 0; i < weights.length; i++) {
@@ -243,6 +248,46 @@ function draw(weights: Float64Array, total: number, u: number): number {
   return last;
 }
 
+/**
+ * The same draw as `warp` + `draw` when top-k is on, over the k (or more, with ties) surviving tokens only:
+ * they are collected in id order, so every sum runs over the same non-zero terms in the same order and the
+ * result is identical, without warping the whole vocabulary (49k tokens for SmolLM2) for every row.
+ */
+function sampleTopK(logits: ArrayLike<number>, settings: WarperSettings, u: number): SampledToken {
+  const { temperature, topK, topP } = settings;
+  const vocab = logits.length;
+  let scores: ArrayLike<number> = logits;
+  if (temperature !== 1) {
+    const divided = new Float64Array(vocab);
+    for (let i = 0; i < vocab; i++) divided[i] = (logits[i] as number) / temperature;
+    scores = divided;
+  }
+  const threshold = kthLargest(scores, topK);
+  let count = 0;
+  for (let i = 0; i < vocab; i++) if ((scores[i] as number) >= threshold) count++;
+  const ids = new Int32Array(count);
+  const kept = new Float64Array(count);
+  for (let i = 0, j = 0; i < vocab; i++) {
+    const score = scores[i] as number;
+    if (score >= threshold) [ids[j], kept[j++]] = [i, score];
+  }
+  const max = kept[argmax(kept)] as number;
+  if (max === Infinity) throw new Error(`temperature ${temperature} overflows the logits; use 0 for greedy`);
+  const weights = kept.map((score) => Math.exp(score - max));
+  if (topP < 1) applyTopP(kept, weights, topP, vocab);
+  let total = 0;
+  for (const w of weights) total += w;
+  const j = draw(weights, total, u);
+  const tokenId = ids[j] as number;
+  let logp: number;
+  if (temperature === 1) {
+    let rawTotal = 0;
+    for (let i = 0; i < vocab; i++) rawTotal += Math.exp((logits[i] as number) - max);
+    logp = (logits[tokenId] as number) - (max + Math.log(rawTotal));
+  } else logp = logSoftmaxAt(logits, tokenId);
+  return { tokenId, logp, warpedLogp: Math.log((weights[j] as number) / total) };
+}
+
 /** One next token: greedy argmax when temperature is 0 or topK is 1, else a draw from the warped distribution. */
 export function sampleToken(
   logits: ArrayLike<number>,
@@ -254,10 +299,21 @@ export function sampleToken(
     const tokenId = argmax(logits);
     return { tokenId, logp: logSoftmaxAt(logits, tokenId), warpedLogp: 0 };
   }
+  const u = rng.nextFloat();
+  if (settings.topK > 0 && settings.topK < logits.length) return sampleTopK(logits, settings, u);
+  return sampleWholeVocabulary(logits, settings, u);
+}
+
+/** The draw for uniform `u`, warping every token (top-p alone needs them all; the top-k path's reference). */
+export function sampleWholeVocabulary(
+  logits: ArrayLike<number>,
+  settings: WarperSettings,
+  u: number,
+): SampledToken {
   const { weights, rawLogSum } = warp(logits, settings);
   let total = 0;
   for (const w of weights) total += w;
-  const tokenId = draw(weights, total, rng.nextFloat());
+  const tokenId = draw(weights, total, u);
   const logp = Number.isNaN(rawLogSum)
     ? logSoftmaxAt(logits, tokenId)
     : (logits[tokenId] as number) - rawLogSum;

@@ -17,10 +17,19 @@ function session(id: number): EngineSession {
   return found;
 }
 
-/** Outputs copied into fresh buffers that can be transferred (ORT's own buffers may not be detachable). */
+/**
+ * Outputs whose buffers can be transferred: onnxruntime-node gives each output its own ArrayBuffer, which
+ * moves as is (a KV cache is tens of MB per decode step); a view into a shared buffer is copied.
+ */
 function detached(outputs: Feeds): Feeds {
   const copy: Feeds = {};
-  for (const [name, t] of Object.entries(outputs)) copy[name] = { ...t, data: t.data.slice() };
+  const seen = new Set<ArrayBufferLike>();
+  for (const [name, t] of Object.entries(outputs)) {
+    const { buffer, byteOffset, byteLength } = t.data;
+    const own = buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength;
+    copy[name] = own && !seen.has(buffer) ? t : { ...t, data: t.data.slice() };
+    seen.add(buffer);
+  }
   return copy;
 }
 
