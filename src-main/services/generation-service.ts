@@ -8,7 +8,9 @@ import { ApiError } from '../../src-shared/errors';
 import type { ChatMessage } from '../../src-shared/schemas';
 import { CandidatesRepo, type GeneratedPromptRow } from '../store/candidates-repo';
 import { PairsRepo } from '../store/pairs-repo';
+import { loadGenerator } from '../generate/index';
 import { runGeneration, type GenerationPrompt, type GenerationResult } from './generate-job';
+import { GeneratorCache } from './generator-cache';
 import { parseImportFile } from './import/parse-import-file';
 import type { JobContext, JobRunner } from './job-runner';
 import { decode } from './labeling-handlers';
@@ -47,6 +49,8 @@ type StartInput = ApiParsedInput<'startGeneration'>;
 
 export function createGenerationService({ db, jobs, models, run = runGeneration }: GenerationServiceDeps) {
   const candidates = new CandidatesRepo(db);
+  const generators = new GeneratorCache();
+  jobs.onClose(() => generators.close());
   const pairs = new PairsRepo(db);
   const promptById = db.prepare<[number], StoredPrompt>(
     'SELECT id, text, messages_json AS messagesJson FROM prompts WHERE id = ?',
@@ -109,6 +113,9 @@ export function createGenerationService({ db, jobs, models, run = runGeneration 
     const { modelId, promptIds, ...settings } = input;
     return jobs.start(GENERATE_JOB_KIND, { modelId, promptIds, ...settings }, async (ctx) => {
       const stream = tokenBatcher(ctx);
+      const lease = await generators.acquire(`${modelDir}\n${adapterDir ?? ''}\n${settings.device}`, () =>
+        loadGenerator({ modelDir, ...(adapterDir ? { adapterDir } : {}), device: settings.device }),
+      );
       let result: GenerationResult;
       try {
         result = await run(
@@ -127,6 +134,7 @@ export function createGenerationService({ db, jobs, models, run = runGeneration 
           },
           {
             signal: ctx.signal,
+            generator: lease.generator,
             onToken: (e) =>
               stream.push({
                 promptId: Number(e.promptId),
@@ -144,6 +152,7 @@ export function createGenerationService({ db, jobs, models, run = runGeneration 
         );
       } finally {
         stream.flush();
+        await lease.release();
       }
       return storeResult(modelId, stored, result);
     });

@@ -93,7 +93,10 @@ describe('JobRunner', () => {
   it('marks jobs left running by a previous process as interrupted', async () => {
     const first = new JobRunner(temp.db, events);
     const id = first.start('train', {}, () => new Promise(() => undefined));
+    let hookRan = false;
+    first.onClose(async () => void (hookRan = true));
     first.close();
+    expect(hookRan).toBe(true);
     expect(first.get(id)!.status).toBe('running');
     const second = new JobRunner(temp.db, events);
     expect(second.markInterruptedAtStartup()).toBe(1);

@@ -41,6 +41,7 @@ export class JobRunner {
   readonly #intervalMs: number;
   readonly #running = new Map<number, Running>();
   #closed = false;
+  readonly #closeHooks: Array<() => Promise<void>> = [];
 
   constructor(db: Database.Database, events: EventBus, options: JobRunnerOptions = {}) {
     this.#repo = new JobsRepo(db);
@@ -123,6 +124,14 @@ export class JobRunner {
   close(): void {
     this.#closed = true;
     for (const running of this.#running.values()) running.controller.abort(new Error(CANCELLED_MESSAGE));
+    for (const hook of this.#closeHooks.splice(0)) {
+      hook().catch((error: unknown) => console.error('closing a job resource failed:', error));
+    }
+  }
+
+  /** Runs `hook` when the runner closes (a warm generator's worker, say). */
+  onClose(hook: () => Promise<void>): void {
+    this.#closeHooks.push(hook);
   }
 
   get runningCount(): number {
