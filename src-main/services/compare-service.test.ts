@@ -15,7 +15,9 @@ import {
   type CompareGenerate,
   type CompareGenerationRequest,
 } from './compare-service';
+import { registerCompareModels } from './compare-test-support';
 import { EventBus } from './event-bus';
+import { runGeneration } from './generate-job';
 import { JobRunner } from './job-runner';
 import { createDataServices } from './workbench-services';
 
@@ -345,5 +347,38 @@ describe('compare service', () => {
       status: 'failed',
       error: 'model folder has no tokenizer.json',
     });
+  });
+});
+
+describe('compare service with the real generator', () => {
+  it('gives the same outputs for the same seed, and the tuned adapter changes them', async () => {
+    const models = await registerCompareModels(opened.db, { base: 'real base', tuned: 'real tuned' });
+    try {
+      const real = createCompareService({
+        db: opened.db,
+        events: new EventBus(),
+        models: new ModelsRepo(opened.db),
+        jobs,
+        generate: (req, hooks) => runGeneration({ ...req, device: 'cpu' }, hooks),
+      });
+      const run = async () => {
+        const created = real.create(
+          createInput({
+            modelAId: models.baseId,
+            modelBId: models.tunedId,
+            blind: false,
+            maxNewTokens: 6,
+            prompts: { kind: 'texts', texts: ['Hi?', 'Bye?'] },
+          }),
+        );
+        expect((await jobs.wait(created.jobId as number))?.status).toBe('completed');
+        return real.get(created.id).itemList.map((i) => [i.left, i.right]);
+      };
+      const first = await run();
+      expect(await run()).toEqual(first);
+      expect(first.map(([a]) => a)).not.toEqual(first.map(([, b]) => b));
+    } finally {
+      models.dispose();
+    }
   });
 });

@@ -83,7 +83,14 @@ export async function runLogprobsJob(
 export async function scoreExamples(
   model: Checkpoint,
   examples: readonly PairExample[],
-  options: { padTokenId: number; adapterDir?: string; device?: DeviceRequest; batchSize?: number },
+  options: {
+    padTokenId: number;
+    adapterDir?: string;
+    device?: DeviceRequest;
+    batchSize?: number;
+    /** Keep at most this many tokens per sequence, as the trainer does (collate's maxLength). */
+    maxLength?: number;
+  },
 ): Promise<{ rows: PairLogps[]; device: Device; reason?: string }> {
   const lora = options.adapterDir ? loadPeftAdapter(options.adapterDir, model.config).weights : undefined;
   const graph = buildScoringGraph(model.config, model.weights, lora ? { lora } : {});
@@ -92,6 +99,7 @@ export async function scoreExamples(
     const rows = await scorePairs(opened.session, examples, {
       padTokenId: options.padTokenId,
       batchSize: options.batchSize ?? 8,
+      ...(options.maxLength ? { maxLength: options.maxLength } : {}),
     });
     const { device, reason } = opened.session;
     return { rows, device, ...(reason ? { reason } : {}) };

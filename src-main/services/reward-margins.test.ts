@@ -8,7 +8,7 @@ import { openTempDatabase, type TempDatabase } from '../store/test-support';
 import { registerCompareModels, writeRandomAdapter, type CompareModels } from './compare-test-support';
 import { EventBus } from './event-bus';
 import { runLogprobsJob } from './logprobs-job';
-import { betaOf, createRewardMargins } from './reward-margins';
+import { betaOf, createRewardMargins, maxLengthOf } from './reward-margins';
 import { createDataServices } from './workbench-services';
 
 let temp: TempDatabase;
@@ -92,6 +92,12 @@ describe('reward margins', () => {
     expect(second.parent).toEqual({ id: models.tunedId, name: models.tunedName });
     second.rows.forEach((row, i) => expect(row.before).toBeCloseTo(first.rows[i]?.after as number, 5));
     expect(second.rows.map((r) => r.after)).not.toEqual(first.rows.map((r) => r.after));
+  });
+
+  it("truncates as the trainer did: the run's maxLength, else min(1024, positions)", () => {
+    expect(maxLengthOf('{"maxLength":12}', 64)).toBe(12);
+    expect(maxLengthOf('{"beta":0.1}', 64)).toBe(64);
+    expect(maxLengthOf('{"maxLength":null}', 4096)).toBe(1024);
   });
 
   it('reads beta from the run config and names the run when it is missing', () => {

@@ -31,6 +31,14 @@ export function betaOf(configJson: string, runId: number): number {
   return beta;
 }
 
+/** The trainer's sequence cap for a run: its maxLength, else min(1024, the model's positions) (trainer.ts). */
+export function maxLengthOf(configJson: string, maxPositions: number): number {
+  const config = JSON.parse(configJson) as { maxLength?: unknown };
+  return typeof config.maxLength === 'number' && config.maxLength > 0
+    ? config.maxLength
+    : Math.min(1024, maxPositions);
+}
+
 /** beta * ((policy - ref)(chosen) - (policy - ref)(rejected)); a null policy is the reference itself. */
 export function implicitMargin(beta: number, policy: PairLogps | null, ref: PairLogps): number {
   if (!policy) return 0;
@@ -90,6 +98,8 @@ export function createRewardMargins(
       (
         await scoreExamples(checkpoint, examples, {
           padTokenId: tokenizer.padTokenId ?? config.padTokenId ?? 0,
+          // Scored as the trainer saw them: the same truncation, so "after" matches its rewards/margins.
+          maxLength: maxLengthOf(run.configJson, config.maxPositions),
           ...(adapterDir ? { adapterDir } : {}),
           ...(options.device ? { device: options.device } : {}),
         })

@@ -1,6 +1,6 @@
 // The Compare methods through both transports, generating for real with the llama fixture (a base and a
-// random-adapter "tuned" version): blind until the reveal, the same seed giving the same outputs, votes,
-// the win rate in the history, refusals, and a run's reward margins.
+// random-adapter "tuned" version): blind until the reveal, votes, the win rate in the history, refusals,
+// and a run's reward margins.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -87,29 +87,7 @@ describe.each(TRANSPORTS)('compare API over %s', (_name, makeTransport) => {
       rate: (bWins + 0.5) / 3,
     });
 
-    // The same seed again, labelled: model A's outputs are the same texts.
-    const again = await untilGenerated(
-      api,
-      (
-        await api.createComparison({
-          modelAId: models.baseId,
-          modelBId: models.tunedId,
-          prompts: { kind: 'texts', texts },
-          seed: 5,
-          maxNewTokens: 6,
-          blind: false,
-        })
-      ).id,
-    );
-    const aTexts = (c: Comparison) => c.itemList.map((i) => (i.leftModel === 'a' ? i.left : i.right));
-    const bTexts = (c: Comparison) => c.itemList.map((i) => (i.leftModel === 'b' ? i.left : i.right));
-    expect(aTexts(again)).toEqual(aTexts(revealed));
-    expect(bTexts(again)).toEqual(bTexts(revealed));
-    expect(aTexts(again)).not.toEqual(bTexts(again));
-    expect((await api.listComparisons({})).map((c) => [c.id, c.status])).toEqual([
-      [again.id, 'voting'],
-      [ready.id, 'revealed'],
-    ]);
+    expect((await api.listComparisons({})).map((c) => [c.id, c.status])).toEqual([[ready.id, 'revealed']]);
   });
 
   it('refuses bad votes and unknown comparisons with the field named', async () => {
