@@ -45,7 +45,10 @@ export const modelsContract = {
     input: z.object({ includeRemoved: z.boolean().default(false) }),
     output: z.array(ModelVersion),
   },
-  /** Registers a Hugging Face checkpoint folder on this machine after checking that it loads. */
+  /**
+   * Registers a Hugging Face checkpoint folder on this machine after checking that it loads; a PEFT adapter
+   * folder (adapter_config.json) becomes a tuned version of the model its base_model_name_or_path names.
+   */
   importModel: {
     input: z.object({
       path: z.string().trim().min(1, 'must name a folder').max(4096),

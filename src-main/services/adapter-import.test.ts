@@ -6,7 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelsRepo } from '../store/models-repo';
 import { makeTempDir, openTempDatabase, type TempDatabase } from '../store/test-support';
 import { safetensorsIO, writePeftAdapter } from '../train/index';
+import { writeCheckpointFixture } from '../generate/checkpoint-fixture';
 import { importAdapter } from './adapter-import';
+import { EventBus } from './event-bus';
+import { createModelsHandlers, createModelsService } from './models-service';
 
 const LLAMA = path.resolve(import.meta.dirname, '../models/fixtures/llama');
 
@@ -95,5 +98,31 @@ describe('importAdapter', () => {
     const row = await importAdapter(repo, dir, { baseModelId: b.id });
     expect(row.parentId).toBe(b.id);
     await expect(importAdapter(repo, dir, { baseModelId: b.id })).rejects.toThrow(/already registered/);
+  });
+
+  it("is what the Models view's import does with an adapter folder", async () => {
+    const events = new EventBus();
+    const added: unknown[] = [];
+    events.subscribe((event, payload) => {
+      if (event === 'modelsChanged') added.push(payload);
+    });
+    const device = async () => ({ requested: 'auto' as const, device: 'cpu' as const, reason: null });
+    const api = createModelsHandlers(createModelsService({ db: temp.db, events, device }));
+    const checkpoint = writeCheckpointFixture();
+    const base = await api.importModel({ path: checkpoint });
+    const tuned = await api.importModel({ path: await writeAdapter(checkpoint), name: 'cluster run' });
+    expect(tuned).toMatchObject({
+      kind: 'trained',
+      parentId: base.id,
+      name: 'cluster run',
+      path: checkpoint,
+    });
+    expect(added).toEqual([
+      { modelIds: [base.id], kind: 'added' },
+      { modelIds: [tuned.id], kind: 'added' },
+    ]);
+    await expect(
+      Promise.resolve().then(async () => api.importModel({ path: await writeAdapter('nobody/knows') })),
+    ).rejects.toMatchObject({ code: 'bad_file' });
   });
 });

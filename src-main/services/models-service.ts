@@ -9,6 +9,7 @@ import type { ModelVersion, modelsContract } from '../../src-shared/api-models';
 import { ApiError } from '../../src-shared/errors';
 import type { DeviceInfo } from '../../src-shared/schemas';
 import { ModelsRepo, type ModelRow } from '../store/models-repo';
+import { importAdapter } from './adapter-import';
 import type { EventBus } from './event-bus';
 import { folderSize, inspectCheckpoint, readGenerationDefaults } from './model-folder';
 
@@ -143,7 +144,19 @@ export function createModelsService({ db, events, device }: ModelsServiceDeps) {
     return register(folder, 'embedded', EMBEDDED_MODEL_NAME).id;
   }
 
-  return { repo, list, requireModel, register, remove, registerEmbedded, toVersion };
+  /** A PEFT adapter trained elsewhere, attached to the model its adapter_config.json names. */
+  async function registerAdapter(folder: string, name?: string): Promise<ModelRow> {
+    let row: ModelRow;
+    try {
+      row = await importAdapter(repo, folder, { name });
+    } catch (error) {
+      throw new ApiError('bad_file', (error as Error).message);
+    }
+    events.emit('modelsChanged', { modelIds: [row.id], kind: 'added' });
+    return row;
+  }
+
+  return { repo, list, requireModel, register, registerAdapter, remove, registerEmbedded, toVersion };
 }
 
 /** Registers the embedded model if it ships here; a broken one is reported and left out, never fatal. */
@@ -161,7 +174,13 @@ export type ModelsService = ReturnType<typeof createModelsService>;
 export function createModelsHandlers(models: ModelsService): Pick<ApiHandlers, keyof typeof modelsContract> {
   return {
     listModels: ({ includeRemoved }) => models.list(includeRemoved),
-    importModel: ({ path: folder, name }) => models.toVersion(models.register(folder, 'imported', name)),
+    // A folder with adapter_config.json is a PEFT adapter (e.g. from a cluster bundle's TRL job).
+    importModel: async ({ path: folder, name }) =>
+      models.toVersion(
+        existsSync(path.join(folder, 'adapter_config.json'))
+          ? await models.registerAdapter(folder, name)
+          : models.register(folder, 'imported', name),
+      ),
     removeModel: ({ modelId, withChildren, deleteFiles }) =>
       models.remove(modelId, withChildren, deleteFiles),
   };
