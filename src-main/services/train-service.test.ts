@@ -160,6 +160,21 @@ describe('training runs in the app', () => {
     expect(new ReferenceLogpsRepo(temp.db).count()).toBe(16);
   });
 
+  it('trains on from a tuned version: its adapter continues on the same base checkpoint', async () => {
+    const train = service();
+    const tuned = new ModelsRepo(temp.db).list().find((m) => m.kind === 'trained');
+    const { runId } = await train.start(datasetId, tuned?.id as number, { ...FAST, maxSteps: 1 });
+    const run = await train.wait(runId);
+    expect(run.status).toBe('completed');
+    // The reference is the tuned version itself, so its log-probs were not in the cache of the base.
+    expect(run.config).toMatchObject({ run: { scoredReferencePairs: 8 } });
+    const next = new ModelsRepo(temp.db).get(run.outputModelId as number);
+    expect(next).toMatchObject({ kind: 'trained', parentId: tuned?.id, path: modelDir });
+    const before = adapterOf(tuned?.adapterPath as string);
+    const after = adapterOf(next?.adapterPath as string);
+    expect([...after.keys()]).toEqual([...before.keys()]);
+  });
+
   it('cancel, a crash and Resume give the same adapter as an unbroken run', async () => {
     const train = service();
     const settings = { ...FAST, maxSteps: 6, evalEvery: 3 };
