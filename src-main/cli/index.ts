@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { appVersion } from '../services/project-root';
 import { registerBundle } from './bundle-command';
+import { registerDemo } from './demo-command';
 import { registerDevice } from './device-command';
 import { registerExport } from './export-command';
 import { registerGenerate } from './generate-command';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerMerge(program);
   registerBundle(program);
   registerImportAdapter(program);
+  registerDemo(program);
   return program;
 }
 

@@ -1,0 +1,331 @@
+// The headless demo: the whole loop on the embedded tiny model with a program in the person's place. Every
+// step goes through the same API the app uses, so the data folder ends up holding what a person would have
+// made: prompts and sampled candidates, the judge's ratings, a dataset, a training run with its metrics, a
+// tuned version and a revealed blind comparison. Nothing is asserted: the report says what was measured.
+import path from 'node:path';
+import {
+  apiContract,
+  type ApiHandlers,
+  type ApiInput,
+  type ApiOutput,
+  type ApiParsedInput,
+} from '../../../src-shared/api';
+import type { ApiMethod } from '../../../src-shared/api-methods';
+import type { CompareVote } from '../../../src-shared/compare-schemas';
+import { judgeAnswer, type Fact } from '../../models/tiny/corpus';
+import { runGeneration } from '../generate-job';
+import { openWorkbench, type Workbench } from '../open-workbench';
+import { demoPrompts } from './demo-prompts';
+import type { Accuracy, DemoReport } from './demo-table';
+
+export interface DemoOptions {
+  dataDir: string;
+  trainPrompts: number;
+  heldOutPrompts: number;
+  /** Samples per training prompt (best-of-N), and per held-out prompt in the comparison. */
+  samples: number;
+  steps: number;
+  lr: number;
+  beta: number;
+  maxNewTokens: number;
+  seed: number;
+  /** A tiny-model folder to use instead of the embedded one (registered as an imported model). */
+  modelDir?: string | undefined;
+}
+
+/** The full demo, sized to finish in about ten minutes on two CPU cores. */
+export const DEMO_DEFAULTS: Omit<DemoOptions, 'dataDir'> = {
+  trainPrompts: 64,
+  heldOutPrompts: 32,
+  samples: 6,
+  steps: 60,
+  lr: 5e-4,
+  beta: 0.1,
+  maxNewTokens: 24,
+  seed: 7,
+};
+
+/** `--quick`: the same loop in a minute or two, for CI. */
+export const DEMO_QUICK: Omit<DemoOptions, 'dataDir'> = {
+  ...DEMO_DEFAULTS,
+  trainPrompts: 12,
+  heldOutPrompts: 8,
+  samples: 2,
+  steps: 4,
+};
+
+export const JUDGE_NAME = 'demo-judge';
+
+type Log = (line: string) => void;
+
+async function call<M extends ApiMethod>(
+  services: ApiHandlers,
+  method: M,
+  input: ApiInput<M>,
+): Promise<ApiOutput<M>> {
+  const parsed = apiContract[method].input.parse(input) as ApiParsedInput<M>;
+  const handler = services[method] as (i: ApiParsedInput<M>) => Promise<ApiOutput<M>> | ApiOutput<M>;
+  return handler(parsed);
+}
+
+async function waitForJob(workbench: Workbench, jobId: number, what: string): Promise<void> {
+  const job = await workbench.jobs.wait(jobId);
+  if (!job || job.status !== 'completed')
+    throw new Error(
+      `${what} did not complete: ${job?.status ?? 'no job'}${job?.error ? ` (${job.error})` : ''}`,
+    );
+}
+
+async function demoModel(workbench: Workbench, modelDir: string | undefined): Promise<number> {
+  const models = await call(workbench.services, 'listModels', {});
+  if (modelDir) {
+    const absolute = path.resolve(modelDir);
+    const known = models.find((m) => m.kind !== 'trained' && m.path === absolute);
+    return known ? known.id : workbench.models.register(absolute, 'imported').id;
+  }
+  const embedded = models.find((m) => m.kind === 'embedded');
+  if (!embedded)
+    throw new Error(
+      'the embedded tiny model is not in this install (resources/tiny-model); build it with npm run build:tiny-model',
+    );
+  return embedded.id;
+}
+
+async function judgeAnnotator(services: ApiHandlers): Promise<number> {
+  const known = (await call(services, 'listAnnotators', {})).find((a) => a.name === JUDGE_NAME);
+  return known ? known.id : (await call(services, 'createAnnotator', { name: JUDGE_NAME })).id;
+}
+
+/** Best-of-N on the training prompts, then the judge's pairs: a right answer beats a wrong one. */
+async function sampleAndJudge(
+  workbench: Workbench,
+  options: DemoOptions,
+  modelId: number,
+  facts: readonly Fact[],
+  log: Log,
+): Promise<{ promptIds: number[]; rated: number; allRight: number; allWrong: number }> {
+  const { services } = workbench;
+  const { promptIds } = await call(services, 'addPrompts', { texts: facts.map((f) => f.question) });
+  const { jobId } = await call(services, 'startGeneration', {
+    modelId,
+    promptIds,
+    n: options.samples,
+    maxNewTokens: options.maxNewTokens,
+    temperature: 1,
+    topP: 1,
+    topK: 0,
+    seed: options.seed,
+  });
+  await waitForJob(workbench, jobId, 'sampling');
+  const judge = await judgeAnnotator(services);
+  const byQuestion = new Map(facts.map((f) => [f.question, f]));
+  const prompts = await call(services, 'listPromptCandidates', { promptIds, modelId });
+  let rated = 0;
+  let allRight = 0;
+  let allWrong = 0;
+  for (const prompt of prompts) {
+    const fact = byQuestion.get(prompt.prompt);
+    if (!fact) throw new Error(`demo: prompt ${prompt.promptId} is not one of the demo's questions`);
+    const distinct = [...new Map(prompt.candidates.map((c) => [c.text, c])).values()];
+    const right = distinct.filter((c) => judgeAnswer(fact, c.text));
+    const wrong = distinct.filter((c) => !judgeAnswer(fact, c.text));
+    if (wrong.length === 0) allRight += 1;
+    if (right.length === 0) allWrong += 1;
+    // Both right or both wrong says nothing the judge can check: only mixed pairs are rated.
+    for (let i = 0; i < Math.min(right.length, wrong.length, 2); i += 1) {
+      const ranking = await call(services, 'submitRanking', {
+        annotatorId: judge,
+        promptId: prompt.promptId,
+        candidateIds: [right[i]!.id, wrong[i]!.id],
+        timeSpentMs: 0,
+      });
+      rated += ranking.comparisonsAdded + ranking.alreadyRated;
+    }
+  }
+  log(`judge: ${rated} pairs rated; ${allRight} prompts all right, ${allWrong} all wrong`);
+  return { promptIds, rated, allRight, allWrong };
+}
+
+async function train(
+  workbench: Workbench,
+  options: DemoOptions,
+  datasetId: number,
+  baseModelId: number,
+  log: Log,
+): Promise<{ runId: number; tunedModelId: number; evalPreferenceAccuracy: number | null }> {
+  const { services } = workbench;
+  const { runId, jobId } = await call(services, 'startTraining', {
+    datasetId,
+    baseModelId,
+    settings: {
+      maxSteps: options.steps,
+      lr: options.lr,
+      beta: options.beta,
+      evalEvery: Math.max(1, Math.floor(options.steps / 4)),
+      checkpointEvery: options.steps,
+      seed: options.seed,
+    },
+  });
+  await waitForJob(workbench, jobId, `training run ${runId}`);
+  const detail = await call(services, 'getRun', { runId });
+  if (detail.run.outputModelId === null) throw new Error(`training run ${runId} registered no tuned model`);
+  const accuracies = detail.metrics.eval.find((s) => s.name === 'eval_rewards/accuracies');
+  const last = accuracies?.values.at(-1);
+  log(`train: run ${runId} done in ${detail.run.step} steps; tuned model ${detail.run.outputModelId}`);
+  return {
+    runId,
+    tunedModelId: detail.run.outputModelId,
+    evalPreferenceAccuracy: typeof last === 'number' ? last : null,
+  };
+}
+
+/** Greedy answers (temperature 0) to the held-out questions, judged. */
+async function greedyAccuracy(
+  workbench: Workbench,
+  modelId: number,
+  facts: readonly Fact[],
+  options: DemoOptions,
+): Promise<Accuracy> {
+  const { modelDir, adapterDir } = workbench.models.repo.resolve(modelId);
+  const result = await runGeneration({
+    modelDir,
+    ...(adapterDir ? { adapterDir } : {}),
+    prompts: facts.map((f, i) => ({ id: String(i), text: f.question })),
+    n: 1,
+    maxNewTokens: options.maxNewTokens,
+    temperature: 0,
+    seed: options.seed,
+  });
+  const correct = result.candidates.filter((c) => judgeAnswer(facts[Number(c.promptId)]!, c.text)).length;
+  return { correct, total: facts.length };
+}
+
+function judgeVote(fact: Fact, left: string, right: string): CompareVote {
+  const l = judgeAnswer(fact, left);
+  const r = judgeAnswer(fact, right);
+  if (l && r) return 'tie';
+  if (!l && !r) return 'both_bad';
+  return l ? 'left' : 'right';
+}
+
+/** A blind comparison on the held-out questions, voted by the judge, then revealed. */
+async function compare(
+  workbench: Workbench,
+  options: DemoOptions,
+  ids: { base: number; tuned: number },
+  facts: readonly Fact[],
+) {
+  const { services } = workbench;
+  const summary = await call(services, 'createComparison', {
+    modelAId: ids.base,
+    modelBId: ids.tuned,
+    prompts: { kind: 'texts', texts: facts.map((f) => f.question) },
+    blind: true,
+    seed: options.seed,
+    n: options.samples,
+    maxNewTokens: options.maxNewTokens,
+    temperature: 1,
+    topP: 1,
+    topK: 0,
+  });
+  if (summary.jobId === null) throw new Error(`comparison ${summary.id} started no job`);
+  await waitForJob(workbench, summary.jobId, `comparison ${summary.id}`);
+  const byQuestion = new Map(facts.map((f) => [f.question, f]));
+  const shown = await call(services, 'getComparison', { comparisonId: summary.id });
+  for (const item of shown.itemList) {
+    const fact = byQuestion.get(item.prompt);
+    if (!fact || item.left === null || item.right === null)
+      throw new Error(`comparison ${summary.id} item ${item.position} has no outputs for a demo question`);
+    await call(services, 'voteComparison', {
+      comparisonId: summary.id,
+      position: item.position,
+      vote: judgeVote(fact, item.left, item.right),
+    });
+  }
+  const revealed = await call(services, 'revealComparison', { comparisonId: summary.id });
+  if (!revealed.result) throw new Error(`comparison ${summary.id} revealed no result`);
+  // After the reveal each item says which side was A (base): the same samples give the sampled accuracy.
+  const sampled = { base: { correct: 0, total: 0 }, tuned: { correct: 0, total: 0 } };
+  for (const item of revealed.itemList) {
+    const fact = byQuestion.get(item.prompt)!;
+    const [a, b] = item.leftModel === 'a' ? [item.left!, item.right!] : [item.right!, item.left!];
+    sampled.base.total += 1;
+    sampled.tuned.total += 1;
+    if (judgeAnswer(fact, a)) sampled.base.correct += 1;
+    if (judgeAnswer(fact, b)) sampled.tuned.correct += 1;
+  }
+  const { rate, low, high, n } = revealed.result;
+  return { comparisonId: summary.id, winRate: { rate, low, high, n }, sampled };
+}
+
+/** Runs the loop; `log` gets one line per stage (stderr in the CLI). */
+export async function runDemo(options: DemoOptions, log: Log = () => {}): Promise<DemoReport> {
+  const stages: DemoReport['stages'] = [];
+  const stage = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    log(`${name}...`);
+    const result = await work();
+    stages.push({ name, seconds: (performance.now() - started) / 1000 });
+    return result;
+  };
+  const workbench = openWorkbench({ dataDir: options.dataDir, transport: 'http' });
+  try {
+    const { services } = workbench;
+    const facts = demoPrompts(options.trainPrompts, options.heldOutPrompts, options.seed);
+    const baseModelId = await demoModel(workbench, options.modelDir);
+    const judged = await stage('sample and judge', () =>
+      sampleAndJudge(workbench, options, baseModelId, facts.train, log),
+    );
+    const judge = await judgeAnnotator(services);
+    const dataset = await stage('dataset', () =>
+      call(services, 'createDataset', {
+        name: `demo ${new Date().toISOString().slice(0, 19)}`,
+        description: `${JUDGE_NAME}: right answers preferred to wrong ones, ${options.samples} samples per prompt`,
+        filters: { annotatorIds: [judge] },
+        evalFraction: 0.2,
+        splitSeed: options.seed,
+      }),
+    );
+    if (dataset.stats.train === 0)
+      throw new Error(
+        'demo: the judge found no prompt with both a right and a wrong answer; try more prompts or samples',
+      );
+    const run = await stage('train', () => train(workbench, options, dataset.id, baseModelId, log));
+    const greedy = await stage('evaluate greedy', async () => ({
+      base: await greedyAccuracy(workbench, baseModelId, facts.heldOut, options),
+      tuned: await greedyAccuracy(workbench, run.tunedModelId, facts.heldOut, options),
+    }));
+    const compared = await stage('compare (blind, judged)', () =>
+      compare(workbench, options, { base: baseModelId, tuned: run.tunedModelId }, facts.heldOut),
+    );
+    const model = workbench.models.repo.get(baseModelId)?.name ?? `model ${baseModelId}`;
+    return {
+      model,
+      trainPrompts: facts.train.length,
+      heldOutPrompts: facts.heldOut.length,
+      samplesPerPrompt: options.samples,
+      steps: options.steps,
+      pairs: {
+        rated: judged.rated,
+        train: dataset.stats.train,
+        eval: dataset.stats.eval,
+        allRight: judged.allRight,
+        allWrong: judged.allWrong,
+      },
+      greedy,
+      sampled: compared.sampled,
+      winRate: compared.winRate,
+      evalPreferenceAccuracy: run.evalPreferenceAccuracy,
+      stages,
+      ids: {
+        baseModelId,
+        tunedModelId: run.tunedModelId,
+        datasetId: dataset.id,
+        runId: run.runId,
+        comparisonId: compared.comparisonId,
+      },
+    };
+  } finally {
+    workbench.close();
+  }
+}
