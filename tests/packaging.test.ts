@@ -81,11 +81,14 @@ describe('electron-builder.yml', () => {
   it('packages the entry points electron-vite writes, and the migrations the store applies', () => {
     const mainInput = electronConfig.main?.build?.rollupOptions?.input as Record<string, string>;
     const mainOut = electronConfig.main?.build?.outDir;
-    expect(Object.keys(mainInput)).toContain('main');
+    expect(Object.keys(mainInput)).toEqual(
+      expect.arrayContaining(['main', 'session-worker', 'train-worker']),
+    );
     expect(manifest.main).toBe(`${mainOut}/main.js`);
     for (const built of [
       manifest.main,
       `${mainOut}/session-worker.js`,
+      `${mainOut}/train-worker.js`,
       'out/preload/preload.cjs',
       'out/renderer/index.html',
     ]) {
