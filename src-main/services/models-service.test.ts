@@ -151,4 +151,15 @@ describe('models service', () => {
     expect(models.registerEmbedded(root)).toBeNull();
     expect(models.repo.list({ includeRemoved: true })).toHaveLength(1);
   });
+
+  it("finds the embedded model in an installed app's resources folder (electron-builder extraResources)", () => {
+    const root = path.join(work, 'app.asar');
+    const resources = path.join(work, 'resources');
+    cpSync(checkpoint(), path.join(resources, 'tiny-model'), { recursive: true });
+    const id = models.registerEmbedded(root, resources);
+    expect(models.repo.get(id!)).toMatchObject({
+      kind: 'embedded',
+      path: path.join(resources, 'tiny-model'),
+    });
+  });
 });

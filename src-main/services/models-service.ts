@@ -16,6 +16,11 @@ import { folderSize, inspectCheckpoint, readGenerationDefaults } from './model-f
 export const EMBEDDED_MODEL_FOLDER = path.join('resources', 'tiny-model');
 export const EMBEDDED_MODEL_NAME = 'tiny (embedded)';
 
+/** Electron's resources folder in a packaged app (process.resourcesPath); undefined under plain Node. */
+function electronResourcesDir(): string | undefined {
+  return (process as { resourcesPath?: string }).resourcesPath;
+}
+
 export interface ModelsServiceDeps {
   db: Database.Database;
   events: EventBus;
@@ -136,9 +141,13 @@ export function createModelsService({ db, events, device }: ModelsServiceDeps) {
    * Registers `<root>/resources/tiny-model` as the embedded model when it exists and was never registered
    * (a person who removed it keeps it removed). Returns its id, or null.
    */
-  function registerEmbedded(projectRoot: string): number | null {
-    const folder = path.join(projectRoot, EMBEDDED_MODEL_FOLDER);
-    if (!existsSync(path.join(folder, 'config.json'))) return null;
+  function registerEmbedded(projectRoot: string, resourcesDir = electronResourcesDir()): number | null {
+    // An installed app (electron-builder.yml) ships the model beside app.asar as <resources>/tiny-model.
+    const folder = [
+      ...(resourcesDir ? [path.join(resourcesDir, path.basename(EMBEDDED_MODEL_FOLDER))] : []),
+      path.join(projectRoot, EMBEDDED_MODEL_FOLDER),
+    ].find((candidate) => existsSync(path.join(candidate, 'config.json')));
+    if (!folder) return null;
     const known = repo.list({ includeRemoved: true }).find((row) => row.kind === 'embedded');
     if (known) return known.removedAt === null ? known.id : null;
     return register(folder, 'embedded', EMBEDDED_MODEL_NAME).id;
