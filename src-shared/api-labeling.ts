@@ -13,6 +13,7 @@ import {
   ExportFormat,
   PairingStrategy,
   RatingTags,
+  UncertaintyResult,
   Split,
 } from './labeling-schemas';
 import { FileImportResult, Id, ImportAs } from './schemas';
@@ -94,12 +95,22 @@ export const labelingContract = {
     input: z.object({
       promptId: Id,
       strategy: PairingStrategy,
-      // For random: how many pairs to draw.
+      // For random and uncertainty: how many pairs to draw.
       count: z.number().int().min(1).max(10_000).default(10),
       seed: z.number().int().default(0),
       similarityThreshold: z.number().min(0).max(1).default(0.9),
+      // For uncertainty: the model version whose implicit rewards decide (a tuned one: base + adapter).
+      modelId: Id.optional(),
+      // For uncertainty: DPO's beta, scaling the reported rewards.
+      beta: z.number().positive().max(100).default(0.1),
     }),
-    output: z.object({ pairsAdded: Count, duplicatesSkipped: Count, candidatesDropped: z.array(Id) }),
+    output: z.object({
+      pairsAdded: Count,
+      duplicatesSkipped: Count,
+      candidatesDropped: z.array(Id),
+      // Uncertainty only: what the margins were computed from, and each chosen pair's margin.
+      uncertainty: UncertaintyResult.optional(),
+    }),
   },
   submitRanking: {
     input: z.object({

@@ -158,8 +158,19 @@ export type Agreement = z.infer<typeof Agreement>;
 export const ExportFormat = z.enum(['trl', 'trl-conversational', 'csv', 'parquet']);
 export type ExportFormat = z.infer<typeof ExportFormat>;
 
-export const PairingStrategy = z.enum(['all_pairs', 'best_worst', 'random']);
+export const PairingStrategy = z.enum(['all_pairs', 'best_worst', 'random', 'uncertainty']);
 export type PairingStrategy = z.infer<typeof PairingStrategy>;
+
+/** How createPairs' uncertainty strategy scored the candidates: implicit rewards, or log-probs as a fallback. */
+export const UncertaintyResult = z.object({
+  modelId: Id,
+  basis: z.enum(['implicit_reward', 'logp']),
+  /** Why the basis is not the implicit reward (an untuned model version), when it is not. */
+  note: z.string().nullable(),
+  rewards: z.array(z.object({ candidateId: Id, reward: z.number() })),
+  margins: z.array(z.object({ candidateA: Id, candidateB: Id, margin: z.number() })),
+});
+export type UncertaintyResult = z.infer<typeof UncertaintyResult>;
 
 export const CandidateInfo = z.object({
   id: Id,

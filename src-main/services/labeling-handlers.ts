@@ -1,15 +1,18 @@
-// The labeling and data methods of the contract, over the import, datasets, pairing and rating-extras
-// services (the same code the CLI's import and export commands call).
+// The labeling and data methods of the contract, over the import, datasets, pairing (with the uncertainty
+// strategy's model scoring) and rating-extras services (the same code the CLI's import and export call).
 import type Database from 'better-sqlite3';
 import type { ApiHandlers } from '../../src-shared/api';
 import type { labelingContract } from '../../src-shared/api-labeling';
 import { ApiError } from '../../src-shared/errors';
+import { ChatMessage } from '../../src-shared/schemas';
+import { ModelsRepo } from '../store/models-repo';
 import { PairsRepo } from '../store/pairs-repo';
 import type { DatasetsService } from './datasets-service';
 import type { EventBus } from './event-bus';
 import type { ImportService } from './import-service';
-import { pairCandidates } from './pairing';
+import { dropNearDuplicates, pairCandidates, type PairingCandidate } from './pairing';
 import type { RatingExtras } from './rating-extras-service';
+import { scoreCandidateRewards } from './uncertainty-scoring';
 
 type LabelingHandlers = Pick<ApiHandlers, keyof typeof labelingContract>;
 
@@ -30,6 +33,31 @@ export function decode(content: string, encoding: 'utf8' | 'base64'): Uint8Array
 
 export function createLabelingHandlers({ db, imports, datasets, extras }: LabelingDeps): LabelingHandlers {
   const pairs = new PairsRepo(db);
+  const models = new ModelsRepo(db);
+
+  /** The uncertainty strategy's rewards: the kept (not near-duplicate) candidates scored under the version. */
+  async function uncertaintyRewards(
+    promptId: number,
+    { prompt, candidates }: { prompt: string; candidates: readonly PairingCandidate[] },
+    options: { modelId: number | undefined; beta: number; similarityThreshold: number },
+  ) {
+    const { modelId } = options;
+    if (modelId === undefined)
+      throw new ApiError('invalid_input', 'modelId: the uncertainty strategy needs a model version');
+    if (!models.get(modelId)) throw new ApiError('not_found', `modelId: no model with id ${modelId}`);
+    const messagesJson = db
+      .prepare<[number], string | null>('SELECT messages_json FROM prompts WHERE id = ?')
+      .pluck()
+      .get(promptId);
+    const scored = await scoreCandidateRewards({
+      model: models.resolve(modelId),
+      prompt,
+      promptMessages: messagesJson ? ChatMessage.array().parse(JSON.parse(messagesJson)) : null,
+      candidates: dropNearDuplicates(candidates, options.similarityThreshold).kept,
+      beta: options.beta,
+    });
+    return { ...scored, modelId };
+  }
 
   function promptWithCandidates(promptId: number) {
     const found = pairs.promptWithCandidates(promptId);
@@ -78,10 +106,20 @@ export function createLabelingHandlers({ db, imports, datasets, extras }: Labeli
             GROUP BY p.id HAVING COUNT(c.id) >= ? ORDER BY p.id DESC LIMIT ?`,
         )
         .all(minCandidates, limit),
-    createPairs: ({ promptId, strategy, count, seed, similarityThreshold }) => {
-      const { candidates } = promptWithCandidates(promptId);
-      const planned = pairCandidates(strategy, candidates, { count, seed, similarityThreshold });
-      return db.transaction(() => {
+    createPairs: async ({ promptId, strategy, count, seed, similarityThreshold, modelId, beta }) => {
+      const found = promptWithCandidates(promptId);
+      const { candidates } = found;
+      const scored =
+        strategy === 'uncertainty'
+          ? await uncertaintyRewards(promptId, found, { modelId, beta, similarityThreshold })
+          : undefined;
+      const planned = pairCandidates(strategy, candidates, {
+        count,
+        seed,
+        similarityThreshold,
+        ...(scored ? { rewards: scored.rewards } : {}),
+      });
+      const stored = db.transaction(() => {
         let pairsAdded = 0;
         for (const [first, second] of planned.pairs) {
           if (pairs.addPair(promptId, first, second, strategy).added) pairsAdded += 1;
@@ -89,6 +127,22 @@ export function createLabelingHandlers({ db, imports, datasets, extras }: Labeli
         const duplicatesSkipped = planned.pairs.length - pairsAdded;
         return { pairsAdded, duplicatesSkipped, candidatesDropped: planned.dropped };
       })();
+      if (!scored) return stored;
+      const reward = (id: number) => scored.rewards.get(id) as number;
+      return {
+        ...stored,
+        uncertainty: {
+          modelId: scored.modelId,
+          basis: scored.basis,
+          note: scored.note,
+          rewards: [...scored.rewards].map(([candidateId, value]) => ({ candidateId, reward: value })),
+          margins: planned.pairs.map(([candidateA, candidateB]) => ({
+            candidateA,
+            candidateB,
+            margin: Math.abs(reward(candidateA) - reward(candidateB)),
+          })),
+        },
+      };
     },
     submitRanking: (input) => extras.submitRanking(input),
   };

@@ -1,4 +1,5 @@
-// Pairing strategies: exact pairs for all pairs, best vs worst and seeded random, and near-duplicates dropped.
+// Pairing strategies: exact pairs for all pairs, best vs worst, seeded random and uncertainty (smallest reward
+// margin first), and near-duplicates dropped.
 import { describe, expect, it } from 'vitest';
 import {
   allPairs,
@@ -6,6 +7,7 @@ import {
   dropNearDuplicates,
   pairCandidates,
   randomPairs,
+  uncertaintyPairs,
   wordJaccard,
   type PairingCandidate,
 } from './pairing';
@@ -62,5 +64,67 @@ describe('pairing strategies', () => {
       pairs: [[1, 4]],
       dropped: [2, 3],
     });
+  });
+
+  it('uncertainty: the pairs with the smallest reward margin first, ties by ids, at most count', () => {
+    const rewards = new Map([
+      [1, 0.5],
+      [2, -0.3],
+      [3, 0.45],
+      [4, 2],
+    ]);
+    const chosen = uncertaintyPairs(FOUR, rewards, 3);
+    expect(chosen.map((p) => p.pair)).toEqual([
+      [1, 3],
+      [2, 3],
+      [1, 2],
+    ]);
+    expect(chosen.map((p) => p.margin)).toEqual(
+      [0.5 - 0.45, 0.45 + 0.3, 0.5 + 0.3].map((m) => expect.closeTo(m, 12)),
+    );
+    const tied = new Map([
+      [1, 1],
+      [2, 0],
+      [3, 1],
+      [4, 0],
+    ]);
+    expect(uncertaintyPairs(FOUR, tied, 2).map((p) => p.pair)).toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
+  });
+
+  it('uncertainty: drops near-duplicates before choosing, and names a candidate without a reward', () => {
+    const candidates = [
+      candidate(1, 'Paris.'),
+      candidate(2, 'paris.'),
+      candidate(3, 'Lyon.'),
+      candidate(4, 'Nice.'),
+    ];
+    const rewards = new Map([
+      [1, 0],
+      [2, 0],
+      [3, 0.9],
+      [4, 0.1],
+    ]);
+    expect(
+      pairCandidates('uncertainty', candidates, { count: 1, seed: 0, similarityThreshold: 0.9, rewards }),
+    ).toEqual({
+      pairs: [[1, 4]],
+      dropped: [2],
+    });
+    expect(() => uncertaintyPairs(candidates, new Map([[1, 0]]), 1)).toThrow(
+      /candidate 2 has no finite reward/,
+    );
+    expect(() =>
+      uncertaintyPairs(
+        candidates.slice(0, 2),
+        new Map([
+          [1, 0],
+          [2, Number.NaN],
+        ]),
+        1,
+      ),
+    ).toThrow(/candidate 2/);
   });
 });

@@ -1,6 +1,7 @@
 // Pairing strategies as pure functions, applied when a prompt's candidates go to rating: all pairs, best vs
-// worst by log-prob, or a seeded random sample; near-duplicate candidates are dropped first. The
-// uncertainty strategy needs the current model's implicit rewards and is not here.
+// worst by log-prob, a seeded random sample, or uncertainty (the pairs whose reward margin is nearest zero,
+// from rewards scored beforehand by services/uncertainty-scoring.ts); near-duplicate candidates are dropped
+// first.
 import type { PairingStrategy } from '../../src-shared/labeling-schemas';
 
 export interface PairingCandidate {
@@ -96,10 +97,33 @@ export function randomPairs(candidates: readonly PairingCandidate[], count: numb
   return pairs.slice(0, count);
 }
 
+/**
+ * The `count` pairs whose reward margin |r_i - r_j| is smallest, nearest zero first (ties: lower ids first),
+ * so each rating lands where the model is least sure. Every candidate needs a finite reward.
+ */
+export function uncertaintyPairs(
+  candidates: readonly PairingCandidate[],
+  rewards: ReadonlyMap<number, number>,
+  count: number,
+): Array<{ pair: [number, number]; margin: number }> {
+  const reward = (id: number): number => {
+    const value = rewards.get(id);
+    if (value === undefined || !Number.isFinite(value))
+      throw new Error(`uncertainty pairing: candidate ${id} has no finite reward (${value})`);
+    return value;
+  };
+  return allPairs(candidates)
+    .map((pair) => ({ pair, margin: Math.abs(reward(pair[0]) - reward(pair[1])) }))
+    .sort((x, y) => x.margin - y.margin || x.pair[0] - y.pair[0] || x.pair[1] - y.pair[1])
+    .slice(0, count);
+}
+
 export interface PairingOptions {
   count: number;
   seed: number;
   similarityThreshold: number;
+  /** Uncertainty only: each kept candidate's reward (implicit reward, or log-prob for an untuned model). */
+  rewards?: ReadonlyMap<number, number>;
 }
 
 export function pairCandidates(
@@ -113,6 +137,8 @@ export function pairCandidates(
       ? allPairs(kept)
       : strategy === 'best_worst'
         ? [bestWorstPair(kept)].filter((pair): pair is [number, number] => pair !== null)
-        : randomPairs(kept, options.count, options.seed);
+        : strategy === 'uncertainty'
+          ? uncertaintyPairs(kept, options.rewards ?? new Map(), options.count).map((p) => p.pair)
+          : randomPairs(kept, options.count, options.seed);
   return { pairs, dropped: dropped.map((candidate) => candidate.id) };
 }
