@@ -311,8 +311,15 @@ export function createTrainService(deps: TrainServiceDeps) {
     }); // the dataset is frozen from here on (trigger of 0002)
     const runDir = runDirOf(deps.dataDir, runId);
     const tokenizer = loadTokenizer(models.resolve(base.id).modelDir);
-    await writeRunPairs(runDir, rows, tokenizer.hasChatTemplate);
-    const jobId = launch(runId, args, false);
+    let jobId: number;
+    try {
+      await writeRunPairs(runDir, rows, tokenizer.hasChatTemplate);
+      jobId = launch(runId, args, false);
+    } catch (error) {
+      runs.finish(runId, 'failed', { error: (error as Error).message }); // e.g. another start won the race
+      announce(runId);
+      throw error;
+    }
     announce(runId);
     return { runId, jobId };
   }
