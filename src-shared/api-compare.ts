@@ -42,6 +42,8 @@ export const compareContract = {
     output: z.object({ items: z.number().int().nonnegative(), voted: z.number().int().nonnegative() }),
   },
   revealComparison: { input: comparisonInput, output: Comparison },
+  /** Generates the outputs still missing after a failure, a cancel or a closed app (same seed, same results). */
+  resumeComparison: { input: comparisonInput, output: CompareSummary },
   listComparisons: {
     input: z.object({ limit: z.number().int().min(1).max(500).default(50) }),
     output: z.array(CompareSummary),
@@ -53,6 +55,6 @@ export const compareContract = {
 export const compareEvents = {
   comparisonsChanged: z.object({
     comparisonId: Id,
-    kind: z.enum(['created', 'generated', 'voted', 'revealed', 'failed']),
+    kind: z.enum(['created', 'resumed', 'generated', 'voted', 'revealed', 'failed']),
   }),
 };

@@ -32,6 +32,7 @@ export const API_METHODS = [
   'getComparison',
   'voteComparison',
   'revealComparison',
+  'resumeComparison',
   'listComparisons',
   'getRewardMargins',
   'listJobs',

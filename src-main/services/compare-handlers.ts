@@ -15,6 +15,7 @@ export function createCompareHandlers(
     getComparison: ({ comparisonId }) => compare.get(comparisonId),
     voteComparison: (input) => compare.vote(input),
     revealComparison: ({ comparisonId }) => compare.reveal(comparisonId),
+    resumeComparison: ({ comparisonId }) => compare.resume(comparisonId),
     listComparisons: ({ limit }) => compare.list(limit),
     getRewardMargins: ({ runId }) => margins.get(runId),
   };

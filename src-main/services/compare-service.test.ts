@@ -270,6 +270,11 @@ describe('compare service', () => {
     expect(again.itemList.slice(0, 3).map((i) => i.vote)).toEqual(['tie', 'right', null]);
     expect(again.voted).toBe(2);
     expect(service.get(pending.id)).toMatchObject({ status: 'interrupted', voted: 0 });
+    // Resumed after the restart: the missing outputs are generated, with the same seed.
+    requests = [];
+    await jobs.wait(service.resume(pending.id).jobId as number);
+    expect(service.get(pending.id).itemList.every((i) => i.left !== null && i.right !== null)).toBe(true);
+    expect(requests.map((r) => r.seed)).toEqual([42, 42]);
   });
 
   it('takes the held-out prompts of the run dataset by default', async () => {
@@ -347,6 +352,15 @@ describe('compare service', () => {
       status: 'failed',
       error: 'model folder has no tokenizer.json',
     });
+    const refused = await rejection(() => service.resume(created.id + 1));
+    expect(refused.code).toBe('not_found');
+    failWith = null;
+    const resumed = service.resume(created.id);
+    expect(resumed.status).toBe('generating');
+    await jobs.wait(resumed.jobId as number);
+    expect(service.get(created.id)).toMatchObject({ status: 'voting', items: 10 });
+    const again = await rejection(() => service.resume(created.id));
+    expect(again.message).toBe(`comparison ${created.id} is voting: only a stopped generation can resume`);
   });
 });
 

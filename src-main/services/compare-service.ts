@@ -357,8 +357,23 @@ export function createCompareService(deps: CompareDeps) {
     return comparison(id);
   }
 
+  /** Starts generation again for what is missing; outputs already stored and votes are kept. */
+  function resume(id: number): CompareSummary {
+    const row = requireSession(id);
+    if (row.status !== 'failed' && row.status !== 'cancelled' && row.status !== 'interrupted')
+      throw new ApiError(
+        'conflict',
+        `comparison ${id} is ${row.status}: only a stopped generation can resume`,
+      );
+    repo.setStatus(id, 'generating');
+    startGeneration(id);
+    deps.events.emit('comparisonsChanged', { comparisonId: id, kind: 'resumed' });
+    return summary(requireSession(id));
+  }
+
   return {
     create,
+    resume,
     get: comparison,
     vote,
     reveal,

@@ -129,6 +129,14 @@ export class CompareStore {
     this.#position = nextUnvoted(itemList, position);
   }
 
+  /** Generates what a failed, cancelled or interrupted comparison is missing. */
+  async resume(): Promise<void> {
+    const current = this.#current;
+    if (!current) return;
+    const resumed = await this.#run(() => this.#api.resumeComparison({ comparisonId: current.id }));
+    if (resumed) await this.#refresh(current.id);
+  }
+
   async reveal(): Promise<void> {
     const current = this.#current;
     if (!current) return;
