@@ -7,6 +7,7 @@ import type { ModelVersion } from '../../../src-shared/api-models';
 import type { PairingStrategy } from '../../../src-shared/labeling-schemas';
 import type { WorkbenchClient, WorkbenchEvent } from './api/workbench-client';
 import { bytesToBase64 } from './download';
+import { CallState } from './call-state.svelte';
 import { errorMessage } from './error-message';
 import {
   parsePastedPrompts,
@@ -39,9 +40,7 @@ export class GenerationSession {
   /** `${promptId}:${candidate}` -> text so far, for the running job. */
   #streams = $state.raw<Readonly<Record<string, string>>>({});
   #results = $state.raw<readonly PromptResults[]>([]);
-  #busy = $state(false);
-  #error = $state<string | null>(null);
-  #message = $state<string | null>(null);
+  readonly #call = new CallState();
   settings = $state<SamplingForm>(samplingDefaults(undefined));
 
   constructor(api: WorkbenchClient) {
@@ -73,13 +72,13 @@ export class GenerationSession {
     return this.#results;
   }
   get busy(): boolean {
-    return this.#busy;
+    return this.#call.busy;
   }
   get error(): string | null {
-    return this.#error;
+    return this.#call.error;
   }
   get message(): string | null {
-    return this.#message;
+    return this.#call.message;
   }
 
   streamed(promptId: number, candidate: number): string | undefined {
@@ -95,7 +94,7 @@ export class GenerationSession {
         this.selectModel(preferred?.id ?? null);
       }
     } catch (error) {
-      this.#error = `Could not load models: ${errorMessage(error)}`;
+      this.#call.fail(`Could not load models: ${errorMessage(error)}`);
     }
   }
 
@@ -109,25 +108,25 @@ export class GenerationSession {
   async usePasted(text: string): Promise<boolean> {
     const texts = parsePastedPrompts(text);
     if (texts.length === 0) {
-      this.#error = 'Type or paste at least one prompt (one per line).';
+      this.#call.fail('Type or paste at least one prompt (one per line).');
       return false;
     }
-    const added = await this.#run(() => this.#api.addPrompts({ texts }));
+    const added = await this.#call.run(() => this.#api.addPrompts({ texts }));
     if (!added) return false;
     this.#setPrompts(added.promptIds.map((promptId, i) => ({ promptId, text: texts[i] ?? '' })));
-    this.#message = `${texts.length} prompt(s) ready (${added.promptsAdded} new).`;
+    this.#call.say(`${texts.length} prompt(s) ready (${added.promptsAdded} new).`);
     return true;
   }
 
   /** Imports a .txt / .jsonl / .csv / .parquet prompt file and makes its prompts this run's prompts. */
   async importFile(file: File): Promise<void> {
     if (file.size > MAX_FILE_BYTES) {
-      this.#error = `${file.name}: file is larger than 64 MiB`;
+      this.#call.fail(`${file.name}: file is larger than 64 MiB`);
       return;
     }
     const binary = file.name.toLowerCase().endsWith('.parquet');
     const content = binary ? bytesToBase64(new Uint8Array(await file.arrayBuffer())) : await file.text();
-    const imported = await this.#run(async () => {
+    const imported = await this.#call.run(async () => {
       const result = await this.#api.importPrompts({
         fileName: file.name,
         content,
@@ -140,9 +139,10 @@ export class GenerationSession {
     if (!imported) return;
     this.#setPrompts(imported.prompts);
     const { result } = imported;
-    this.#message =
+    this.#call.say(
       `${result.fileName}: ${result.rows} rows (${result.format}), ${result.promptsAdded} new prompts, ` +
-      `${result.duplicatesSkipped} already stored.`;
+        `${result.duplicatesSkipped} already stored.`,
+    );
   }
 
   async start(): Promise<void> {
@@ -151,7 +151,7 @@ export class GenerationSession {
     const s = this.settings;
     this.#streams = {};
     this.#results = [];
-    const started = await this.#run(() =>
+    const started = await this.#call.run(() =>
       this.#api.startGeneration({
         modelId: model.id,
         promptIds: this.#prompts.map((p) => p.promptId),
@@ -175,7 +175,7 @@ export class GenerationSession {
   async cancel(): Promise<void> {
     const job = this.#job;
     if (!job) return;
-    await this.#run(() => this.#api.cancelJob({ jobId: job.id }));
+    await this.#call.run(() => this.#api.cancelJob({ jobId: job.id }));
   }
 
   /** Server events: this run's job state and streamed text. */
@@ -184,7 +184,7 @@ export class GenerationSession {
       const job = event.payload;
       if (job.kind !== 'generate') return;
       if (this.#job !== null && job.id !== this.#job.id) return;
-      if (this.#job === null && !this.#busy) return;
+      if (this.#job === null && !this.#call.busy) return;
       const wasRunning = this.running;
       this.#job = job;
       if (FINISHED.has(job.status) && (wasRunning || this.#results.length === 0)) void this.#loadResults();
@@ -203,10 +203,10 @@ export class GenerationSession {
   async sendToRating(strategy: PairingStrategy, count: number, seed: number): Promise<void> {
     const promptIds = this.#results.filter((r) => r.candidates.length >= 2).map((r) => r.promptId);
     if (promptIds.length === 0) {
-      this.#error = 'No prompt has two different candidates to pair yet.';
+      this.#call.fail('No prompt has two different candidates to pair yet.');
       return;
     }
-    const totals = await this.#run(async () => {
+    const totals = await this.#call.run(async () => {
       const sum = { pairsAdded: 0, duplicatesSkipped: 0, dropped: 0 };
       for (const promptId of promptIds) {
         const made = await this.#api.createPairs({ promptId, strategy, count, seed });
@@ -217,9 +217,10 @@ export class GenerationSession {
       return sum;
     });
     if (!totals) return;
-    this.#message =
+    this.#call.say(
       `${totals.pairsAdded} pair(s) sent to rating from ${promptIds.length} prompt(s); ` +
-      `${totals.duplicatesSkipped} already there, ${totals.dropped} near-duplicate candidate(s) left out.`;
+        `${totals.duplicatesSkipped} already there, ${totals.dropped} near-duplicate candidate(s) left out.`,
+    );
   }
 
   async #loadResults(): Promise<void> {
@@ -229,7 +230,7 @@ export class GenerationSession {
       const modelId = this.#modelId ?? undefined;
       this.#results = await this.#api.listPromptCandidates({ promptIds, ...(modelId ? { modelId } : {}) });
     } catch (error) {
-      this.#error = `Could not load the candidates: ${errorMessage(error)}`;
+      this.#call.fail(`Could not load the candidates: ${errorMessage(error)}`);
     }
   }
 
@@ -238,20 +239,5 @@ export class GenerationSession {
     this.#results = [];
     this.#streams = {};
     this.#job = null;
-  }
-
-  async #run<T>(call: () => Promise<T>): Promise<T | null> {
-    if (this.#busy) return null;
-    this.#busy = true;
-    this.#error = null;
-    this.#message = null;
-    try {
-      return await call();
-    } catch (error) {
-      this.#error = errorMessage(error);
-      return null;
-    } finally {
-      this.#busy = false;
-    }
   }
 }

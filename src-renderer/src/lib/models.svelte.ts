@@ -2,15 +2,14 @@
 // keeps the server's message verbatim (it names the folder or file at fault).
 import type { ModelVersion } from '../../../src-shared/api-models';
 import type { WorkbenchClient } from './api/workbench-client';
+import { CallState } from './call-state.svelte';
 import { errorMessage } from './error-message';
 
 export class ModelStore {
   readonly #api: WorkbenchClient;
   #versions = $state.raw<readonly ModelVersion[]>([]);
   #loaded = $state(false);
-  #busy = $state(false);
-  #error = $state<string | null>(null);
-  #message = $state<string | null>(null);
+  readonly #call = new CallState();
 
   constructor(api: WorkbenchClient) {
     this.#api = api;
@@ -23,13 +22,13 @@ export class ModelStore {
     return this.#loaded;
   }
   get busy(): boolean {
-    return this.#busy;
+    return this.#call.busy;
   }
   get error(): string | null {
-    return this.#error;
+    return this.#call.error;
   }
   get message(): string | null {
-    return this.#message;
+    return this.#call.message;
   }
 
   async load(): Promise<void> {
@@ -37,24 +36,24 @@ export class ModelStore {
       this.#versions = await this.#api.listModels({});
       this.#loaded = true;
     } catch (error) {
-      this.#error = `Could not load models: ${errorMessage(error)}`;
+      this.#call.fail(`Could not load models: ${errorMessage(error)}`);
     }
   }
 
   /** Imports a checkpoint folder; true when the server accepted it. */
   async importFolder(path: string, name: string): Promise<boolean> {
     const trimmed = name.trim();
-    const imported = await this.#run(() =>
+    const imported = await this.#call.run(() =>
       this.#api.importModel({ path, ...(trimmed === '' ? {} : { name: trimmed }) }),
     );
     if (!imported) return false;
     await this.load();
-    this.#message = `Imported “${imported.name}” (${imported.architecture ?? 'unknown architecture'}).`;
+    this.#call.say(`Imported “${imported.name}” (${imported.architecture ?? 'unknown architecture'}).`);
     return true;
   }
 
   async remove(modelId: number, withChildren: boolean, deleteFiles: boolean): Promise<boolean> {
-    const removed = await this.#run(() => this.#api.removeModel({ modelId, withChildren, deleteFiles }));
+    const removed = await this.#call.run(() => this.#api.removeModel({ modelId, withChildren, deleteFiles }));
     if (!removed) return false;
     await this.load();
     const versions = removed.removed.length === 1 ? '1 version' : `${removed.removed.length} versions`;
@@ -62,22 +61,7 @@ export class ModelStore {
       removed.deletedFolders.length > 0
         ? `; deleted ${removed.deletedFolders.join(', ')}`
         : '; files kept on disk';
-    this.#message = `Removed ${versions}${files}.`;
+    this.#call.say(`Removed ${versions}${files}.`);
     return true;
-  }
-
-  async #run<T>(call: () => Promise<T>): Promise<T | null> {
-    if (this.#busy) return null;
-    this.#busy = true;
-    this.#error = null;
-    this.#message = null;
-    try {
-      return await call();
-    } catch (error) {
-      this.#error = errorMessage(error);
-      return null;
-    } finally {
-      this.#busy = false;
-    }
   }
 }
