@@ -134,16 +134,12 @@ describe('electron-builder.yml', () => {
     }
   });
 
-  // Skipped only while resources/tiny-model is not built yet (npm run build:tiny-model lands it).
-  it.skipIf(!existsSync(path.join(root, 'resources/tiny-model')))(
-    'ships the embedded tiny model beside the archive',
-    () => {
-      const model = config.extraResources.find((entry) => entry.from === 'resources/tiny-model');
-      expect(model?.to).toBe('tiny-model');
-      for (const entry of config.extraResources) {
-        expect(existsSync(path.join(root, entry.from)), entry.from).toBe(true);
-      }
-      expect(config.directories.output).toBe('dist');
-    },
-  );
+  it('ships the embedded tiny model beside the archive', () => {
+    const model = config.extraResources.find((entry) => entry.from === 'resources/tiny-model');
+    expect(model?.to).toBe('tiny-model');
+    for (const entry of config.extraResources) {
+      expect(existsSync(path.join(root, entry.from)), entry.from).toBe(true);
+    }
+    expect(config.directories.output).toBe('dist');
+  });
 });
