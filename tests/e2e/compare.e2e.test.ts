@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCompareModels, type CompareModels } from '../../src-main/services/compare-test-support';
+import { EventBus } from '../../src-main/services/event-bus';
+import { createDataServices } from '../../src-main/services/workbench-services';
 import { openDatabase } from '../../src-main/store/open-database';
 import { makeTempDir, removeDir } from '../../src-main/store/test-support';
 import { launchChromium, startServer, type RunningServer } from './harness';
@@ -23,6 +25,20 @@ beforeAll(async () => {
   const { db } = openDatabase(dataDir);
   try {
     models = await registerCompareModels(db);
+    // A finished training run of the tuned version on a small dataset, for the reward-margins table.
+    const rows = ['Hi?', 'Bye?', 'Why?', 'How?', 'Who?'].map((prompt, i) =>
+      JSON.stringify({ prompt, chosen: `Yes ${i}.`, rejected: 'no' }),
+    );
+    const imported = await createDataServices(db, new EventBus()).imports.importFile({
+      fileName: 'pairs.jsonl',
+      bytes: new TextEncoder().encode(rows.join('\n')),
+      as: 'pairs',
+      dataset: 'e2e pairs',
+    });
+    db.prepare(
+      `INSERT INTO runs (dataset_id, base_model_id, output_model_id, config_json, status)
+       VALUES (?, ?, ?, '{"beta":0.1}', 'completed')`,
+    ).run(imported.dataset?.id, models.baseId, models.tunedId);
   } finally {
     db.close();
   }
@@ -100,5 +116,21 @@ describe('Compare view', () => {
     const row = page.locator('[data-testid=history-row][data-status=revealed]');
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.innerText()).toContain(`${models.tunedName} vs ${models.baseName}`);
+  });
+
+  it("shows a run's reward margins, before and after, and the pairs still ranked wrong", async () => {
+    await expect.poll(() => page.getByTestId('margins-run').locator('option').count()).toBe(1);
+    await page.getByTestId('margins-load').click();
+    const summary = page.getByTestId('margins-summary');
+    await summary.waitFor({ timeout: 60_000 });
+    const text = await summary.innerText();
+    expect(text).toContain(`Run 1 (β = 0.1): ${models.tunedName}, from ${models.baseName}.`);
+    const rows = page.getByTestId('margin-row');
+    expect(await rows.count()).toBe(5);
+    const wrong = await page.locator('[data-testid=margin-row][data-wrong=true]').count();
+    expect(text).toContain(`${wrong} of 5 pairs still ranked wrong.`);
+    expect(await rows.first().locator('td').nth(5).innerText()).toBe('0.000');
+    await page.getByTestId('margins-wrong-only').check();
+    await expect.poll(() => rows.count()).toBe(wrong);
   });
 });

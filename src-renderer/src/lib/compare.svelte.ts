@@ -2,6 +2,7 @@
 // (item by item while blind), its generation progress, votes, the reveal, and a run's reward margins.
 import type { ModelVersion } from '../../../src-shared/api-models';
 import type { Job } from '../../../src-shared/api-jobs';
+import type { Run } from '../../../src-shared/train-schemas';
 import type {
   CompareSummary,
   CompareVote,
@@ -26,6 +27,7 @@ export class CompareStore {
   readonly #api: WorkbenchClient;
   #history = $state.raw<readonly CompareSummary[]>([]);
   #models = $state.raw<readonly ModelVersion[]>([]);
+  #runs = $state.raw<readonly Run[]>([]);
   #loaded = $state(false);
   #current = $state.raw<Comparison | null>(null);
   #position = $state(0);
@@ -45,6 +47,10 @@ export class CompareStore {
   }
   get models(): readonly ModelVersion[] {
     return this.#models;
+  }
+  /** Training runs that produced a tuned version (the ones with reward margins). */
+  get trainedRuns(): readonly Run[] {
+    return this.#runs.filter((run) => run.outputModelId !== null);
   }
   get loaded(): boolean {
     return this.#loaded;
@@ -76,9 +82,14 @@ export class CompareStore {
 
   async load(): Promise<void> {
     try {
-      const [history, models] = await Promise.all([this.#api.listComparisons({}), this.#api.listModels({})]);
+      const [history, models, runs] = await Promise.all([
+        this.#api.listComparisons({}),
+        this.#api.listModels({}),
+        this.#api.listRuns({}),
+      ]);
       this.#history = history;
       this.#models = models;
+      this.#runs = runs;
       this.#loaded = true;
     } catch (error) {
       this.#error = `Could not load comparisons: ${errorMessage(error)}`;
