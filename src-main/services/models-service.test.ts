@@ -146,6 +146,11 @@ describe('models service', () => {
     const id = models.registerEmbedded(root);
     expect(models.repo.get(id!)).toMatchObject({ kind: 'embedded', name: 'tiny (embedded)' });
     expect(models.registerEmbedded(root)).toBe(id);
+    // The app now runs from another folder (an update, an AppImage mount): the same version follows it.
+    const moved = path.join(work, 'app-2');
+    cpSync(root, moved, { recursive: true });
+    expect(models.registerEmbedded(moved)).toBe(id);
+    expect(models.repo.get(id!)!.path).toBe(path.join(moved, EMBEDDED_MODEL_FOLDER));
     expect(failure(() => models.remove(id!, false, true)).message).toContain('ships with the workbench');
     models.remove(id!, false, false);
     expect(models.registerEmbedded(root)).toBeNull();

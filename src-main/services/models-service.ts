@@ -139,7 +139,8 @@ export function createModelsService({ db, events, device }: ModelsServiceDeps) {
 
   /**
    * Registers `<root>/resources/tiny-model` as the embedded model when it exists and was never registered
-   * (a person who removed it keeps it removed). Returns its id, or null.
+   * (a person who removed it keeps it removed), or points the registered one at it: an installed app runs
+   * from a new place after an update (an AppImage from a new mount on every start). Returns its id, or null.
    */
   function registerEmbedded(projectRoot: string, resourcesDir = electronResourcesDir()): number | null {
     // An installed app (electron-builder.yml) ships the model beside app.asar as <resources>/tiny-model.
@@ -149,7 +150,12 @@ export function createModelsService({ db, events, device }: ModelsServiceDeps) {
     ].find((candidate) => existsSync(path.join(candidate, 'config.json')));
     if (!folder) return null;
     const known = repo.list({ includeRemoved: true }).find((row) => row.kind === 'embedded');
-    if (known) return known.removedAt === null ? known.id : null;
+    if (known) {
+      if (known.removedAt !== null) return null;
+      const absolute = path.resolve(folder);
+      if (known.path !== absolute) repo.setOwnFolder(known.id, absolute);
+      return known.id;
+    }
     return register(folder, 'embedded', EMBEDDED_MODEL_NAME).id;
   }
 

@@ -53,6 +53,7 @@ export class ModelsRepo {
     StoredModel
   >;
   readonly #markRemoved: Database.Statement<[number]>;
+  readonly #setPath: Database.Statement<[string, number]>;
 
   constructor(db: Database.Database) {
     this.#all = db.prepare(`SELECT ${COLUMNS} FROM models ORDER BY id`);
@@ -65,6 +66,7 @@ export class ModelsRepo {
     this.#markRemoved = db.prepare(
       "UPDATE models SET removed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? AND removed_at IS NULL",
     );
+    this.#setPath = db.prepare('UPDATE models SET path = ? WHERE id = ?');
   }
 
   /** Versions in creation order (parents before their children); removed ones only when asked. */
@@ -108,6 +110,12 @@ export class ModelsRepo {
   markRemoved(id: number): void {
     if (!this.#byId.get(id)) throw new NotFoundError(`modelId: no model with id ${id}`);
     this.#markRemoved.run(id);
+  }
+
+  /** Moves a version's own folder (the embedded model's, when the app now runs from elsewhere). */
+  setOwnFolder(id: number, folder: string): void {
+    this.#require(id);
+    this.#setPath.run(folder, id);
   }
 
   /** Live versions whose parent is `id`. */
