@@ -5,6 +5,7 @@ export * from './safetensors';
 export {
   applyTransform,
   toCheckpointTensors,
+  transformedDims,
   weightsFor,
   WEIGHT_TABLES,
   type WeightEntry,

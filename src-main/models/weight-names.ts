@@ -115,6 +115,14 @@ export function weightsFor(config: ModelConfig): ResolvedWeight[] {
 }
 
 /** Applies a transform to a stored tensor (row-major float32). */
+/** The dims a stored tensor has after `t`, without touching its data (checking a folder by its headers). */
+export function transformedDims(t: WeightTransform, dims: readonly number[]): number[] {
+  if (t.kind === 'copy') return [...dims];
+  if (t.kind === 'split') return [(dims[0] ?? 0) / t.parts];
+  const [rows, cols] = dims as [number, number];
+  return [t.kind === 'transpose' ? cols : cols / t.parts, rows];
+}
+
 export function applyTransform(
   t: WeightTransform,
   dims: readonly number[],

@@ -1,13 +1,16 @@
 // What the Models view needs to know about a checkpoint folder on disk, read from its headers only: the
-// config, every needed tensor present in an intact safetensors file, a tokenizer that fits the vocabulary,
-// the stored dtype, the parameter count, the size on disk and generation_config.json's sampling values.
+// config, every needed tensor in an intact safetensors file with the shape the config implies, a tokenizer
+// that fits the vocabulary, the stored dtype, the parameter count, the size on disk and
+// generation_config.json's sampling values.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { GenerationDefaults } from '../../src-shared/api-models';
 import {
+  canonicalShape,
   ModelTokenizer,
   readModelConfig,
   SafetensorsCheckpoint,
+  transformedDims,
   weightsFor,
   type ModelConfig,
 } from '../models/index';
@@ -57,6 +60,16 @@ export function inspectCheckpoint(folder: string): CheckpointSummary {
       );
     }
     used.add(name);
+    // The shape check loadCheckpoint makes, from the header alone.
+    const stored = store.fileOf(name).info(name).shape;
+    const dims = transformedDims(weight.transform, stored);
+    const expected = canonicalShape(config, weight.canonical);
+    if (dims.length !== expected.length || dims.some((d, i) => d !== expected[i])) {
+      throw new Error(
+        `${store.fileOf(name).path}: tensor ${name} has shape [${stored.join(',')}], ` +
+          `which does not fit config.json (${weight.canonical} must be [${expected.join(',')}])`,
+      );
+    }
   }
   const dtypes = new Set<string>();
   let parameterCount = 0;

@@ -101,9 +101,25 @@ describe('models service', () => {
 
     const bigVocab = checkpoint('vocab');
     writeFileSync(path.join(bigVocab, 'config.json'), JSON.stringify({ ...config, vocab_size: 90 }));
-    // The weights are checked by name, the tokenizer against vocab_size: 96 tokens do not fit 90.
-    expect(failure(() => models.register(bigVocab, 'imported')).message).toContain(
-      `${path.join(bigVocab, 'tokenizer.json')}: the tokenizer has 96 tokens but config.json's vocab_size is 90`,
+    // The embedding's stored shape [96, 48] no longer fits the config.
+    expect(failure(() => models.register(bigVocab, 'imported')).message).toBe(
+      `${path.join(bigVocab, 'model.safetensors')}: tensor model.embed_tokens.weight has shape [96,48], ` +
+        'which does not fit config.json (embed.weight must be [90,48])',
+    );
+
+    const extraTokens = checkpoint('tokens');
+    const tokenizerPath = path.join(extraTokens, 'tokenizer.json');
+    const tokenizer = JSON.parse(readFileSync(tokenizerPath, 'utf8'));
+    const extra = [96, 97, 98, 99].map((id) => ({
+      ...tokenizer.added_tokens[0],
+      id,
+      content: `<extra_${id}>`,
+    }));
+    tokenizer.added_tokens.push(...extra);
+    for (const token of extra) tokenizer.model.vocab[token.content] = token.id;
+    writeFileSync(tokenizerPath, JSON.stringify(tokenizer));
+    expect(failure(() => models.register(extraTokens, 'imported')).message).toContain(
+      `${tokenizerPath}: the tokenizer has 100 tokens but config.json's vocab_size is 96`,
     );
     expect(models.repo.list()).toEqual([]);
   });
