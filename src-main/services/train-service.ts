@@ -1,7 +1,6 @@
-// DPO runs in the app: a dataset and a base model version in, a run row and a job out. The trainer works in
-// a worker thread; every logged step lands in run_metrics and goes out as 'runMetrics'; reference log-probs
-// come from the SQLite cache; a checkpoint every N steps makes cancel, crash and resume safe; a NaN stops
-// the run, an out-of-memory error retries with half the micro-batch; the adapter becomes a model version.
+// DPO runs in the app: a dataset and a base model version in, a run row and a job out; the trainer in a worker
+// thread, metrics stored and streamed per step, reference log-probs from the SQLite cache, cancel/crash/resume
+// through checkpoints, NaN and out-of-memory handled, the adapter registered as a model version.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -154,124 +153,139 @@ export function createTrainService(deps: TrainServiceDeps) {
     };
   }
 
-  /** One run's job: attempts in the worker until it completes, is cancelled or fails. */
+  /** Stores each attempt's start and logged rows and reports them as progress and 'runMetrics'. */
+  function attemptHooks(
+    runId: number,
+    ctx: JobContext,
+    attempt: { args: TrainArgs; retryNote: string | null; checkpointDir: string },
+  ): TrainHooks {
+    let startedAt = performance.now();
+    let startStep = 0;
+    let total = 0;
+    return {
+      cache,
+      signal: ctx.signal,
+      onStart: (info) => {
+        [startedAt, startStep, total] = [performance.now(), info.startStep, info.totalSteps];
+        const notes = [info.device === 'cpu' ? deviceLine('cpu', info.reason) : null, attempt.retryNote];
+        const note = notes.filter((n) => n !== null).join('; ');
+        const facts = { trainPairs: info.trainPairs, evalPairs: info.evalPairs };
+        const cacheUse = { cachedReferencePairs: info.cachedPairs, scoredReferencePairs: info.scoredPairs };
+        runs.markRunning(runId, {
+          device: info.device,
+          deviceNote: note === '' ? null : note,
+          totalSteps: info.totalSteps,
+          checkpointDir: attempt.checkpointDir,
+          configJson: JSON.stringify({ ...attempt.args, run: { ...facts, ...cacheUse } }),
+        });
+        runs.deleteMetricsAfter(runId, info.startStep);
+        runs.setStep(runId, info.startStep);
+        ctx.progress(info.startStep, info.totalSteps, `step ${info.startStep}/${info.totalSteps}`);
+        announce(runId);
+      },
+      onLog: (row) => {
+        const step = row.step as number;
+        const train: Record<string, number | null> = {};
+        const evalValues: Record<string, number | null> = {};
+        for (const [name, value] of Object.entries(row)) {
+          if (name !== 'step') (name.startsWith('eval_') ? evalValues : train)[name] = finiteOrNull(value);
+        }
+        db.transaction(() => {
+          runs.insertMetrics(runId, step, 'train', train as Record<string, number>);
+          if (Object.keys(evalValues).length > 0)
+            runs.insertMetrics(runId, step, 'eval', evalValues as Record<string, number>);
+          runs.setStep(runId, step);
+        })();
+        const perStep = (performance.now() - startedAt) / 1000 / Math.max(1, step - startStep);
+        const progress = {
+          step,
+          totalSteps: total,
+          tokensPerSecond: finiteOrNull(row['tokens/s'] ?? Number.NaN),
+          secondsLeft: Math.max(0, (total - step) * perStep),
+        };
+        ctx.progress(step, total, `step ${step}/${total}`);
+        ctx.emit('runMetrics', { runId, step, train, eval: evalValues, progress });
+      },
+    };
+  }
+
+  /** The adapter folder as a tuned version of the base; the run completed. */
+  function registerOutput(run: RunRecord, base: ModelRow, runDir: string, args: TrainArgs): number {
+    const model = models.insert({
+      name: `${base.name} · DPO run ${run.id}`,
+      kind: 'trained',
+      path: runDir,
+      adapterPath: runDir,
+      architecture: base.architecture,
+      dtype: base.dtype,
+      parameterCount: base.parameterCount,
+      parentId: base.id,
+      config: {
+        runId: run.id,
+        datasetId: run.datasetId,
+        loss: args.loss,
+        beta: args.beta,
+        loraR: args.loraR,
+      },
+    });
+    runs.finish(run.id, 'completed', { outputModelId: model.id });
+    events.emit('modelsChanged', { modelIds: [model.id], kind: 'added' });
+    announce(run.id);
+    return model.id;
+  }
+
+  /** Marks the run as the failure left it (cancelled, failed with the message) and rethrows. */
+  function fail(runId: number, ctx: JobContext, error: unknown, message?: string): never {
+    if (ctx.signal.aborted && message === undefined) {
+      if (runs.get(runId)?.status !== 'cancelled') runs.finish(runId, 'cancelled');
+    } else runs.finish(runId, 'failed', { error: message ?? (error as Error).message });
+    announce(runId);
+    throw message === undefined ? error : new Error(message, { cause: error });
+  }
+
+  /**
+   * One run's job: attempts in the worker until it completes, is cancelled or fails. An out-of-memory
+   * failure starts another attempt with half the micro-batch, from the last checkpoint.
+   */
   async function execute(runId: number, firstArgs: TrainArgs, resumeFirst: boolean, ctx: JobContext) {
     const run = requireRun(runId);
     const base = requireModel(run.baseModelId);
     const { modelDir, adapterDir } = models.resolve(base.id);
     const runDir = runDirOf(deps.dataDir, runId);
-    const checkpointDir = join(runDir, CHECKPOINT_DIR);
-    let args = firstArgs;
+    const attempt = {
+      args: firstArgs,
+      retryNote: null as string | null,
+      checkpointDir: join(runDir, CHECKPOINT_DIR),
+    };
     let resume = resumeFirst;
-    let retryNote: string | null = null;
     for (;;) {
-      let startedAt = performance.now();
-      let startStep = 0;
-      let total = 0;
-      const hooks: TrainHooks = {
-        cache,
-        signal: ctx.signal,
-        onStart: (info) => {
-          startedAt = performance.now();
-          startStep = info.startStep;
-          total = info.totalSteps;
-          const note = [info.device === 'cpu' ? deviceLine('cpu', info.reason) : null, retryNote]
-            .filter((n) => n !== null)
-            .join('; ');
-          runs.markRunning(runId, {
-            device: info.device,
-            deviceNote: note === '' ? null : note,
-            totalSteps: info.totalSteps,
-            checkpointDir,
-            configJson: JSON.stringify({
-              ...args,
-              run: {
-                trainPairs: info.trainPairs,
-                evalPairs: info.evalPairs,
-                cachedReferencePairs: info.cachedPairs,
-                scoredReferencePairs: info.scoredPairs,
-              },
-            }),
-          });
-          runs.deleteMetricsAfter(runId, info.startStep);
-          runs.setStep(runId, info.startStep);
-          ctx.progress(info.startStep, info.totalSteps, `step ${info.startStep}/${info.totalSteps}`);
-          announce(runId);
-        },
-        onLog: (row) => {
-          const step = row.step as number;
-          const train: Record<string, number | null> = {};
-          const evalValues: Record<string, number | null> = {};
-          for (const [name, value] of Object.entries(row)) {
-            if (name === 'step') continue;
-            (name.startsWith('eval_') ? evalValues : train)[name] = finiteOrNull(value);
-          }
-          db.transaction(() => {
-            runs.insertMetrics(runId, step, 'train', train as Record<string, number>);
-            if (Object.keys(evalValues).length > 0)
-              runs.insertMetrics(runId, step, 'eval', evalValues as Record<string, number>);
-            runs.setStep(runId, step);
-          })();
-          const perStep = (performance.now() - startedAt) / 1000 / Math.max(1, step - startStep);
-          const progress = {
-            step,
-            totalSteps: total,
-            tokensPerSecond: finiteOrNull(row['tokens/s'] ?? Number.NaN),
-            secondsLeft: Math.max(0, (total - step) * perStep),
-          };
-          ctx.progress(step, total, `step ${step}/${total}`);
-          ctx.emit('runMetrics', { runId, step, train, eval: evalValues, progress });
-        },
-      };
+      const request = { modelDir, ...(adapterDir ? { adapterDir } : {}), runDir, args: attempt.args, resume };
+      let outcome;
       try {
-        const outcome = await runTraining(
-          { modelDir, ...(adapterDir ? { adapterDir } : {}), runDir, args, resume },
-          hooks,
-        );
-        if (outcome.status === 'cancelled') {
-          runs.finish(runId, 'cancelled');
-          announce(runId);
-          throw new Error('cancelled');
-        }
-        const model = models.insert({
-          name: `${base.name} · DPO run ${runId}`,
-          kind: 'trained',
-          path: runDir,
-          adapterPath: runDir,
-          architecture: base.architecture,
-          dtype: base.dtype,
-          parameterCount: base.parameterCount,
-          parentId: base.id,
-          config: { runId, datasetId: run.datasetId, loss: args.loss, beta: args.beta, loraR: args.loraR },
-        });
-        runs.finish(runId, 'completed', { outputModelId: model.id });
-        events.emit('modelsChanged', { modelIds: [model.id], kind: 'added' });
-        announce(runId);
-        return { runId, outputModelId: model.id, steps: outcome.steps };
+        outcome = await runTraining(request, attemptHooks(runId, ctx, attempt));
       } catch (error) {
-        if (error instanceof TrainFailure && error.kind === 'out-of-memory') {
-          const smaller = halveMicroBatch(args);
-          const micro = args.batchSize / args.gradAccum;
-          if (smaller && !ctx.signal.aborted) {
-            retryNote =
-              `out of GPU memory with micro-batch ${micro}: retried with ${smaller.batchSize / smaller.gradAccum} ` +
-              `(gradient accumulation ${smaller.gradAccum}, same batch of ${args.batchSize})`;
-            runs.setDeviceNote(runId, retryNote);
-            args = smaller;
-            resume = false; // continues from the checkpoint when one was written
-            continue;
-          }
-          const message = `out of GPU memory even with micro-batch ${micro}: lower max length or LoRA r, or train on the CPU (${error.message})`;
-          runs.finish(runId, 'failed', { error: message });
-          announce(runId);
-          throw new Error(message, { cause: error });
-        }
-        if (ctx.signal.aborted) {
-          if (runs.get(runId)?.status === 'running') runs.finish(runId, 'cancelled');
-        } else runs.finish(runId, 'failed', { error: (error as Error).message });
-        announce(runId);
-        throw error;
+        if (!(error instanceof TrainFailure && error.kind === 'out-of-memory')) fail(runId, ctx, error);
+        const { args } = attempt;
+        const micro = args.batchSize / args.gradAccum;
+        const smaller = halveMicroBatch(args);
+        if (!smaller || ctx.signal.aborted)
+          fail(
+            runId,
+            ctx,
+            error,
+            `out of GPU memory even with micro-batch ${micro}: lower max length or LoRA r, or train on the CPU (${(error as Error).message})`,
+          );
+        attempt.retryNote =
+          `out of GPU memory with micro-batch ${micro}: retried with ${smaller.batchSize / smaller.gradAccum} ` +
+          `(gradient accumulation ${smaller.gradAccum}, same batch of ${args.batchSize})`;
+        runs.setDeviceNote(runId, attempt.retryNote);
+        attempt.args = smaller;
+        resume = false; // continues from the checkpoint when one was written
+        continue;
       }
+      if (outcome.status === 'cancelled') fail(runId, ctx, new Error('cancelled'));
+      const outputModelId = registerOutput(run, base, runDir, attempt.args);
+      return { runId, outputModelId, steps: outcome.steps };
     }
   }
 
