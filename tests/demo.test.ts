@@ -1,7 +1,7 @@
 // The headless demo in its reduced size (--quick): it runs the whole loop on the embedded tiny model, prints
 // a table that parses with numbers that hang together, and leaves the run in the data folder for the app.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,6 @@ import { parseDemoTable } from '../src-main/services/demo/demo-table';
 import { openWorkbench } from '../src-main/services/open-workbench';
 
 const root = path.resolve(import.meta.dirname, '..');
-const tinyModel = path.join(root, 'resources/tiny-model');
 
 function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -27,50 +26,45 @@ function runCli(args: string[]): Promise<{ status: number | null; stdout: string
 const inUnit = (x: number) => x >= 0 && x <= 1;
 
 describe('npm run demo -- --quick', () => {
-  // Skipped only while resources/tiny-model is not built yet (npm run build:tiny-model lands it).
-  it.skipIf(!existsSync(path.join(tinyModel, 'config.json')))(
-    'runs the loop, prints a table that parses, and leaves the run in the data folder',
-    async () => {
-      const dataDir = mkdtempSync(path.join(tmpdir(), 'dpo-demo-'));
+  it('runs the loop, prints a table that parses, and leaves the run in the data folder', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'dpo-demo-'));
+    try {
+      const result = await runCli(['demo', '--quick', '--data-dir', dataDir]);
+      expect(result.status, result.stderr).toBe(0);
+      const table = parseDemoTable(result.stdout);
+      for (const x of [table.greedy.base, table.greedy.tuned, table.sampled.base, table.sampled.tuned])
+        expect(inUnit(x)).toBe(true);
+      const { rate, low, high, n } = table.winRate;
+      expect(low).toBeLessThanOrEqual(rate);
+      expect(rate).toBeLessThanOrEqual(high);
+      expect(n).toBeGreaterThan(0);
+      expect(Object.keys(table.stages)).toEqual([
+        'sample and judge',
+        'dataset',
+        'train',
+        'evaluate greedy',
+        'compare (blind, judged)',
+        'total',
+      ]);
+      // What the app shows: the judge's ratings, a dataset, a finished run with its tuned model, a
+      // revealed comparison whose win rate is the printed one.
+      const workbench = openWorkbench({ dataDir, transport: 'http' });
       try {
-        const result = await runCli(['demo', '--quick', '--data-dir', dataDir]);
-        expect(result.status, result.stderr).toBe(0);
-        const table = parseDemoTable(result.stdout);
-        for (const x of [table.greedy.base, table.greedy.tuned, table.sampled.base, table.sampled.tuned])
-          expect(inUnit(x)).toBe(true);
-        const { rate, low, high, n } = table.winRate;
-        expect(low).toBeLessThanOrEqual(rate);
-        expect(rate).toBeLessThanOrEqual(high);
-        expect(n).toBeGreaterThan(0);
-        expect(Object.keys(table.stages)).toEqual([
-          'sample and judge',
-          'dataset',
-          'train',
-          'evaluate greedy',
-          'compare (blind, judged)',
-          'total',
-        ]);
-        // What the app shows: the judge's ratings, a dataset, a finished run with its tuned model, a
-        // revealed comparison whose win rate is the printed one.
-        const workbench = openWorkbench({ dataDir, transport: 'http' });
-        try {
-          const api = workbench.services;
-          const judge = (await api.listAnnotators({})).find((a) => a.name === 'demo-judge');
-          expect(judge).toBeDefined();
-          const [run] = await api.listRuns({ limit: 10 });
-          expect(run?.status).toBe('completed');
-          expect(run?.outputModelId).not.toBeNull();
-          const [comparison] = await api.listComparisons({ limit: 10 });
-          expect(comparison?.status).toBe('revealed');
-          expect(comparison?.result?.rate.toFixed(3)).toBe(rate.toFixed(3));
-          expect((await api.listDatasets({})).length).toBe(1);
-        } finally {
-          workbench.close();
-        }
+        const api = workbench.services;
+        const judge = (await api.listAnnotators({})).find((a) => a.name === 'demo-judge');
+        expect(judge).toBeDefined();
+        const [run] = await api.listRuns({ limit: 10 });
+        expect(run?.status).toBe('completed');
+        expect(run?.outputModelId).not.toBeNull();
+        const [comparison] = await api.listComparisons({ limit: 10 });
+        expect(comparison?.status).toBe('revealed');
+        expect(comparison?.result?.rate.toFixed(3)).toBe(rate.toFixed(3));
+        expect((await api.listDatasets({})).length).toBe(1);
       } finally {
-        rmSync(dataDir, { recursive: true, force: true });
+        workbench.close();
       }
-    },
-    300_000,
-  );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

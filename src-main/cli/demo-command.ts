@@ -16,6 +16,7 @@ interface DemoCommandOptions {
   steps?: number;
   lr?: number;
   beta?: number;
+  sftWeight?: number;
   seed?: number;
   model?: string;
 }
@@ -49,6 +50,11 @@ export function registerDemo(program: Command): void {
     .option('--lr <x>', `learning rate (default ${d.lr})`, parseNumber('--lr'))
     .option('--beta <x>', `DPO beta (default ${d.beta})`, parseNumber('--beta'))
     .option(
+      '--sft-weight <x>',
+      `weight of the chosen answers' NLL in the loss (default ${d.sftWeight})`,
+      parseNumber('--sft-weight'),
+    )
+    .option(
       '--seed <n>',
       `prompt draw, sampling and training seed (default ${d.seed})`,
       parseInteger('--seed'),
@@ -65,6 +71,7 @@ export function registerDemo(program: Command): void {
           steps: options.steps ?? base.steps,
           lr: options.lr ?? base.lr,
           beta: options.beta ?? base.beta,
+          sftWeight: options.sftWeight ?? base.sftWeight,
           maxNewTokens: base.maxNewTokens,
           seed: options.seed ?? base.seed,
           modelDir: options.model,

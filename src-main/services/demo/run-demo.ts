@@ -27,6 +27,8 @@ export interface DemoOptions {
   steps: number;
   lr: number;
   beta: number;
+  /** Weight of the chosen answers' NLL added to the DPO loss (TRL's sft term; keeps their likelihood up). */
+  sftWeight: number;
   maxNewTokens: number;
   seed: number;
   /** A tiny-model folder to use instead of the embedded one (registered as an imported model). */
@@ -41,6 +43,7 @@ export const DEMO_DEFAULTS: Omit<DemoOptions, 'dataDir'> = {
   steps: 60,
   lr: 5e-4,
   beta: 0.1,
+  sftWeight: 0,
   maxNewTokens: 24,
   seed: 7,
 };
@@ -55,6 +58,9 @@ export const DEMO_QUICK: Omit<DemoOptions, 'dataDir'> = {
 };
 
 export const JUDGE_NAME = 'demo-judge';
+
+/** Right-over-wrong pairs taken per prompt (distinct candidates), so no one prompt dominates the data. */
+export const PAIRS_PER_PROMPT = 4;
 
 type Log = (line: string) => void;
 
@@ -132,7 +138,7 @@ async function sampleAndJudge(
     if (wrong.length === 0) allRight += 1;
     if (right.length === 0) allWrong += 1;
     // Both right or both wrong says nothing the judge can check: only mixed pairs are rated.
-    for (let i = 0; i < Math.min(right.length, wrong.length, 2); i += 1) {
+    for (let i = 0; i < Math.min(right.length, wrong.length, PAIRS_PER_PROMPT); i += 1) {
       const ranking = await call(services, 'submitRanking', {
         annotatorId: judge,
         promptId: prompt.promptId,
@@ -161,6 +167,7 @@ async function train(
       maxSteps: options.steps,
       lr: options.lr,
       beta: options.beta,
+      sftWeight: options.sftWeight,
       evalEvery: Math.max(1, Math.floor(options.steps / 4)),
       checkpointEvery: options.steps,
       seed: options.seed,
