@@ -70,7 +70,9 @@ describe('generation service', () => {
     expect([...new Set(last.values())].sort()).toEqual(storedTexts);
 
     // The same seed gives the same candidates: nothing new is stored.
-    const again = await finished((await api.startGeneration({ ...settings, device: 'cpu' })).jobId);
+    const again = await finished(
+      (await api.startGeneration({ ...settings, stopStrings: [], device: 'cpu' })).jobId,
+    );
     expect(again.result).toMatchObject({ candidatesAdded: 0 });
     expect((again.result as GenerationJobResult).prompts).toEqual(result.prompts);
   });
