@@ -24,28 +24,19 @@ import {
 } from '../store/compare-repo';
 import type { ModelsRepo } from '../store/models-repo';
 import type { EventBus } from './event-bus';
+import type { GeneratedCandidate, GenerationHooks, GenerationRequest } from './generate-job';
 import type { JobContext } from './job-runner';
 
-/** The generation request both models get (GEN's runGeneration, services/generate-job.ts). */
-export interface CompareGenerationRequest {
-  modelDir: string;
-  adapterDir?: string;
-  prompts: Array<{ id: string; text?: string; messages?: ChatMessage[] }>;
-  n: number;
-  maxNewTokens: number;
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  seed: number;
-}
+/** The part of GEN's runGeneration (services/generate-job.ts) a comparison uses; tests may pass their own. */
+export type CompareGenerationRequest = Pick<
+  GenerationRequest,
+  'modelDir' | 'adapterDir' | 'prompts' | 'n' | 'maxNewTokens' | 'temperature' | 'topP' | 'topK' | 'seed'
+>;
 
 export type CompareGenerate = (
   req: CompareGenerationRequest,
-  hooks: {
-    signal?: AbortSignal;
-    onProgress?: (p: { promptsDone: number; promptsTotal: number }) => void;
-  },
-) => Promise<{ candidates: Array<{ promptId: string; index: number; text: string; tokenCount: number }> }>;
+  hooks: Pick<GenerationHooks, 'signal' | 'onProgress'>,
+) => Promise<{ candidates: Array<Pick<GeneratedCandidate, 'promptId' | 'index' | 'text' | 'tokenCount'>> }>;
 
 export interface CompareJobs {
   start<T>(kind: string, payload: unknown, work: (ctx: JobContext) => Promise<T>): number;

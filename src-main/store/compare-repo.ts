@@ -21,15 +21,8 @@ export interface NewCompareItem {
   aOnLeft: boolean;
 }
 
-export interface CompareSessionRow {
+export interface CompareSessionRow extends NewCompareSession {
   id: number;
-  modelAId: number;
-  modelBId: number;
-  promptSource: PromptSourceKind;
-  runId: number | null;
-  seed: number;
-  settingsJson: string;
-  blind: boolean;
   status: CompareStatus;
   jobId: number | null;
   error: string | null;

@@ -10,6 +10,7 @@ import type {
   RewardMargins,
 } from '../../../src-shared/compare-schemas';
 import type { WorkbenchClient, WorkbenchEvent } from './api/workbench-client';
+import { CallState } from './call-state.svelte';
 import { errorMessage } from './error-message';
 
 export type CreateComparisonInput = Parameters<WorkbenchClient['createComparison']>[0];
@@ -32,8 +33,7 @@ export class CompareStore {
   #current = $state.raw<Comparison | null>(null);
   #position = $state(0);
   #job = $state.raw<Job | null>(null);
-  #busy = $state(false);
-  #error = $state<string | null>(null);
+  readonly #call = new CallState();
   #margins = $state.raw<RewardMargins | null>(null);
   #marginsBusy = $state(false);
   #marginsError = $state<string | null>(null);
@@ -65,10 +65,10 @@ export class CompareStore {
     return this.#job;
   }
   get busy(): boolean {
-    return this.#busy;
+    return this.#call.busy;
   }
   get error(): string | null {
-    return this.#error;
+    return this.#call.error;
   }
   get margins(): RewardMargins | null {
     return this.#margins;
@@ -92,17 +92,17 @@ export class CompareStore {
       this.#runs = runs;
       this.#loaded = true;
     } catch (error) {
-      this.#error = `Could not load comparisons: ${errorMessage(error)}`;
+      this.#call.fail(`Could not load comparisons: ${errorMessage(error)}`);
     }
   }
 
   async create(input: CreateComparisonInput): Promise<void> {
-    const created = await this.#run(() => this.#api.createComparison(input));
+    const created = await this.#call.run(() => this.#api.createComparison(input));
     if (created) await this.open(created.id);
   }
 
   async open(comparisonId: number): Promise<void> {
-    const found = await this.#run(() => this.#api.getComparison({ comparisonId }));
+    const found = await this.#call.run(() => this.#api.getComparison({ comparisonId }));
     if (!found) return;
     this.#current = found;
     this.#job = null;
@@ -113,7 +113,6 @@ export class CompareStore {
   async close(): Promise<void> {
     this.#current = null;
     this.#job = null;
-    this.#error = null;
     await this.load();
   }
 
@@ -130,8 +129,8 @@ export class CompareStore {
   /** Stores the vote on the shown item (or on `position`), then shows the next item without one. */
   async vote(vote: CompareVote, position = this.#position): Promise<void> {
     const current = this.#current;
-    if (!current || current.status !== 'voting' || this.#busy) return;
-    const saved = await this.#run(() =>
+    if (!current || current.status !== 'voting' || this.#call.busy) return;
+    const saved = await this.#call.run(() =>
       this.#api.voteComparison({ comparisonId: current.id, position, vote }),
     );
     if (!saved || this.#current?.id !== current.id) return;
@@ -144,14 +143,14 @@ export class CompareStore {
   async resume(): Promise<void> {
     const current = this.#current;
     if (!current) return;
-    const resumed = await this.#run(() => this.#api.resumeComparison({ comparisonId: current.id }));
+    const resumed = await this.#call.run(() => this.#api.resumeComparison({ comparisonId: current.id }));
     if (resumed) await this.#refresh(current.id);
   }
 
   async reveal(): Promise<void> {
     const current = this.#current;
     if (!current) return;
-    const revealed = await this.#run(() => this.#api.revealComparison({ comparisonId: current.id }));
+    const revealed = await this.#call.run(() => this.#api.revealComparison({ comparisonId: current.id }));
     if (revealed) this.#current = revealed;
   }
 
@@ -192,21 +191,7 @@ export class CompareStore {
       this.#current = found;
       this.#position = nextUnvoted(found.itemList, this.#position);
     } catch (error) {
-      this.#error = errorMessage(error);
-    }
-  }
-
-  async #run<T>(call: () => Promise<T>): Promise<T | null> {
-    if (this.#busy) return null;
-    this.#busy = true;
-    this.#error = null;
-    try {
-      return await call();
-    } catch (error) {
-      this.#error = errorMessage(error);
-      return null;
-    } finally {
-      this.#busy = false;
+      this.#call.fail(errorMessage(error));
     }
   }
 }

@@ -75,3 +75,17 @@ export function isTextField(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLInputElement)) return false;
   return !['button', 'checkbox', 'radio', 'file', 'submit', 'reset', 'range', 'color'].includes(target.type);
 }
+
+/** A keydown event as the key maps read it. */
+export function keyPressOf(event: KeyboardEvent): RateKeyPress {
+  return {
+    key: event.key,
+    code: event.code,
+    shiftKey: event.shiftKey,
+    ctrlKey: event.ctrlKey,
+    metaKey: event.metaKey,
+    altKey: event.altKey,
+    repeat: event.repeat,
+    inTextField: isTextField(event.target),
+  };
+}
