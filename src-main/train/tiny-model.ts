@@ -43,7 +43,7 @@ export interface TinyBuildOptions {
 export const TINY_RECIPE: TinyBuildOptions = {
   shape: TINY_SHAPE,
   seed: 20260101,
-  steps: 400,
+  steps: 520,
   batchSize: 32,
   lr: 3e-3,
   warmupSteps: 30,
