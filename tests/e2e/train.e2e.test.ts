@@ -91,6 +91,9 @@ describe('Train view', () => {
     expect(seen.filter((n) => n > 0 && n < STEPS).length).toBeGreaterThan(2);
     expect(await points('margins')()).toBe(STEPS);
     expect(await page.getByTestId('run-device').textContent()).toMatch(/^CPU/);
+    expect(await page.getByTestId('run-facts').textContent()).toMatch(
+      /^\d+ train \/ \d+ eval pairs · reference log-probs: 0 cached, 8 computed$/,
+    );
     await page.getByTestId('run-model').waitFor();
     await page.screenshot({ path: 'docs/train-view.png', fullPage: true });
 

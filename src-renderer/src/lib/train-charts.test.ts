@@ -1,7 +1,8 @@
 // The Train view's chart data: train and eval lines on one step axis, live events merged in step order
 // (a resumed step replaced, not doubled), and the time-left format.
 import { describe, expect, it } from 'vitest';
-import { chartData, formatSeconds, mergeEvent, TRAIN_CHARTS, type RunSeries } from './train-charts';
+import type { Run } from '../../../src-shared/train-schemas';
+import { chartData, formatSeconds, mergeEvent, runFacts, TRAIN_CHARTS, type RunSeries } from './train-charts';
 
 const rewards = TRAIN_CHARTS.find((c) => c.id === 'rewards')!;
 const empty = (): RunSeries => ({ train: new Map(), eval: new Map() });
@@ -46,5 +47,16 @@ describe('train charts', () => {
       '1:05',
       '1:02:05',
     ]);
+  });
+});
+
+describe('runFacts', () => {
+  it('says how many pairs trained and where the reference log-probs came from', () => {
+    const run = (config: Record<string, unknown>) => ({ config }) as unknown as Run;
+    const facts = { trainPairs: 7, evalPairs: 1, cachedReferencePairs: 8, scoredReferencePairs: 0 };
+    expect(runFacts(run({ run: facts }))).toBe(
+      '7 train / 1 eval pairs · reference log-probs: 8 cached, 0 computed',
+    );
+    expect(runFacts(run({}))).toBeNull();
   });
 });

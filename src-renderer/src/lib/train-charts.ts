@@ -1,6 +1,6 @@
 // What the Train view charts: which TRL metrics go on which chart (train and eval lines together), the
 // plain-language hint under each, and the series kept per run, merged from getRun and live runMetrics.
-import type { MetricSeries, RunDetail, RunMetricsEvent } from '../../../src-shared/train-schemas';
+import type { MetricSeries, Run, RunDetail, RunMetricsEvent } from '../../../src-shared/train-schemas';
 
 export interface ChartLine {
   /** TRL name of the train series; its eval twin is `eval_<name>`. */
@@ -146,4 +146,22 @@ export function formatSeconds(seconds: number | null): string {
   const m = Math.floor((s % 3600) / 60);
   const rest = String(s % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
+}
+
+/** "7 train / 1 eval pairs · reference log-probs: 8 cached, 0 computed", from what the service recorded. */
+export function runFacts(run: Run): string | null {
+  const facts = run.config.run as Record<string, unknown> | undefined;
+  const n = (key: string): number | null =>
+    typeof facts?.[key] === 'number' ? (facts[key] as number) : null;
+  const [train, evalPairs, cached, scored] = [
+    n('trainPairs'),
+    n('evalPairs'),
+    n('cachedReferencePairs'),
+    n('scoredReferencePairs'),
+  ];
+  if (train === null || evalPairs === null) return null;
+  const pairs = `${train} train / ${evalPairs} eval pairs`;
+  return cached === null || scored === null
+    ? pairs
+    : `${pairs} · reference log-probs: ${cached} cached, ${scored} computed`;
 }
