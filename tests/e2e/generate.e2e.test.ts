@@ -112,4 +112,23 @@ describe('Generate view', () => {
     await expect.poll(() => page.getByTestId('progress-total').textContent()).toBe(String(sent));
     expect(PROMPTS).toContain(await page.getByTestId('pair-prompt').textContent());
   });
+
+  it('picks up a running generation when the view opens again, and cancels it', async () => {
+    const texts = Array.from({ length: 40 }, (_, i) => `What is ${i + 1} + ${i + 2}?`);
+    const { promptIds } = await apiCall<{ promptIds: number[] }>('addPrompts', { texts });
+    const settings = { modelId: model.id, promptIds, n: 64, maxNewTokens: 32, seed: 3 };
+    const { jobId } = await apiCall<{ jobId: number }>('startGeneration', settings);
+    await page.goto(`${server.url}#/models`);
+    await page.goto(`${server.url}#/generate`);
+    await page.locator('[data-testid=generation-progress][data-status=running]').waitFor();
+    expect(await page.getByTestId('prompt-count').getAttribute('data-count')).toBe('40');
+    expect(await page.getByTestId('sampling-n').inputValue()).toBe('64');
+    await page.getByTestId('generate-cancel').click();
+    await page.locator('[data-testid=generation-progress][data-status=cancelled]').waitFor();
+    const [job] = await apiCall<Array<{ id: number; status: string }>>('listJobs', {
+      kind: 'generate',
+      limit: 1,
+    });
+    expect(job).toMatchObject({ id: jobId, status: 'cancelled' });
+  });
 });

@@ -85,6 +85,31 @@ export class GenerationSession {
     return this.#streams[`${promptId}:${candidate}`];
   }
 
+  /**
+   * Picks up the latest generation job when it is still running (the view was left and opened again, or
+   * another tab started it): its model, prompts and settings, with its progress from here on.
+   */
+  async resumeLatest(): Promise<void> {
+    try {
+      const [latest] = await this.#api.listJobs({ kind: 'generate', limit: 1 });
+      if (!latest || FINISHED.has(latest.status) || this.#job !== null) return;
+      const payload = latest.payload as Record<string, unknown>;
+      const promptIds = payload.promptIds as number[] | undefined;
+      if (!promptIds || typeof payload.modelId !== 'number') return;
+      const prompts = await this.#api.listPromptCandidates({ promptIds });
+      if (this.#job !== null) return;
+      this.#modelId = payload.modelId;
+      this.#prompts = prompts.map((p) => ({ promptId: p.promptId, text: p.prompt }));
+      const numbers = ['n', 'maxNewTokens', 'temperature', 'topP', 'topK', 'seed'] as const;
+      const settings = { ...this.settings };
+      for (const key of numbers) if (typeof payload[key] === 'number') settings[key] = payload[key];
+      this.settings = settings;
+      this.#job = latest;
+    } catch (error) {
+      this.#call.fail(`Could not look for a running generation: ${errorMessage(error)}`);
+    }
+  }
+
   async loadModels(): Promise<void> {
     try {
       this.#models = await this.#api.listModels({});
