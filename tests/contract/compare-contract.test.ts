@@ -98,6 +98,8 @@ describe.each(TRANSPORTS)('compare API over %s', (_name, makeTransport) => {
     expect(bad.message).toMatch(/^voteComparison: vote: Invalid option/);
     const missing = await rejection(transport.client.getComparison({ comparisonId: 77 }));
     expect([missing.code, missing.message]).toEqual(['not_found', 'comparisonId: no comparison with id 77']);
+    const noResume = await rejection(transport.client.resumeComparison({ comparisonId: 77 }));
+    expect(noResume.code).toBe('not_found');
     const noModel = await rejection(
       transport.client.createComparison({
         modelAId: models.baseId,
