@@ -1,5 +1,5 @@
-// One call at a time for a view's state class: busy while it runs, the server's error verbatim when it
-// fails, and a message for what it did; a second call while one runs is ignored.
+// The base of a view's state class: one call at a time, busy while it runs, the server's error verbatim
+// when it fails, and a message for what it did; a second call while one runs is ignored.
 import { errorMessage } from './error-message';
 
 export class CallState {

@@ -30,7 +30,7 @@ export interface PromptResults {
 const FINISHED: ReadonlySet<Job['status']> = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
-export class GenerationSession {
+export class GenerationSession extends CallState {
   readonly #api: WorkbenchClient;
   #models = $state.raw<readonly ModelVersion[]>([]);
   #modelsLoaded = $state(false);
@@ -40,10 +40,10 @@ export class GenerationSession {
   /** `${promptId}:${candidate}` -> text so far, for the running job. */
   #streams = $state.raw<Readonly<Record<string, string>>>({});
   #results = $state.raw<readonly PromptResults[]>([]);
-  readonly #call = new CallState();
   settings = $state<SamplingForm>(samplingDefaults(undefined));
 
   constructor(api: WorkbenchClient) {
+    super();
     this.#api = api;
   }
 
@@ -71,15 +71,6 @@ export class GenerationSession {
   get results(): readonly PromptResults[] {
     return this.#results;
   }
-  get busy(): boolean {
-    return this.#call.busy;
-  }
-  get error(): string | null {
-    return this.#call.error;
-  }
-  get message(): string | null {
-    return this.#call.message;
-  }
 
   streamed(promptId: number, candidate: number): string | undefined {
     return this.#streams[`${promptId}:${candidate}`];
@@ -106,7 +97,7 @@ export class GenerationSession {
       this.settings = settings;
       this.#job = latest;
     } catch (error) {
-      this.#call.fail(`Could not look for a running generation: ${errorMessage(error)}`);
+      this.fail(`Could not look for a running generation: ${errorMessage(error)}`);
     }
   }
 
@@ -119,7 +110,7 @@ export class GenerationSession {
         this.selectModel(preferred?.id ?? null);
       }
     } catch (error) {
-      this.#call.fail(`Could not load models: ${errorMessage(error)}`);
+      this.fail(`Could not load models: ${errorMessage(error)}`);
     }
   }
 
@@ -133,25 +124,25 @@ export class GenerationSession {
   async usePasted(text: string): Promise<boolean> {
     const texts = parsePastedPrompts(text);
     if (texts.length === 0) {
-      this.#call.fail('Type or paste at least one prompt (one per line).');
+      this.fail('Type or paste at least one prompt (one per line).');
       return false;
     }
-    const added = await this.#call.run(() => this.#api.addPrompts({ texts }));
+    const added = await this.run(() => this.#api.addPrompts({ texts }));
     if (!added) return false;
     this.#setPrompts(added.promptIds.map((promptId, i) => ({ promptId, text: texts[i] ?? '' })));
-    this.#call.say(`${texts.length} prompt(s) ready (${added.promptsAdded} new).`);
+    this.say(`${texts.length} prompt(s) ready (${added.promptsAdded} new).`);
     return true;
   }
 
   /** Imports a .txt / .jsonl / .csv / .parquet prompt file and makes its prompts this run's prompts. */
   async importFile(file: File): Promise<void> {
     if (file.size > MAX_FILE_BYTES) {
-      this.#call.fail(`${file.name}: file is larger than 64 MiB`);
+      this.fail(`${file.name}: file is larger than 64 MiB`);
       return;
     }
     const binary = file.name.toLowerCase().endsWith('.parquet');
     const content = binary ? bytesToBase64(new Uint8Array(await file.arrayBuffer())) : await file.text();
-    const imported = await this.#call.run(async () => {
+    const imported = await this.run(async () => {
       const result = await this.#api.importPrompts({
         fileName: file.name,
         content,
@@ -164,7 +155,7 @@ export class GenerationSession {
     if (!imported) return;
     this.#setPrompts(imported.prompts);
     const { result } = imported;
-    this.#call.say(
+    this.say(
       `${result.fileName}: ${result.rows} rows (${result.format}), ${result.promptsAdded} new prompts, ` +
         `${result.duplicatesSkipped} already stored.`,
     );
@@ -176,7 +167,7 @@ export class GenerationSession {
     const s = this.settings;
     this.#streams = {};
     this.#results = [];
-    const started = await this.#call.run(() =>
+    const started = await this.run(() =>
       this.#api.startGeneration({
         modelId: model.id,
         promptIds: this.#prompts.map((p) => p.promptId),
@@ -200,7 +191,7 @@ export class GenerationSession {
   async cancel(): Promise<void> {
     const job = this.#job;
     if (!job) return;
-    await this.#call.run(() => this.#api.cancelJob({ jobId: job.id }));
+    await this.run(() => this.#api.cancelJob({ jobId: job.id }));
   }
 
   /** Server events: this run's job state and streamed text. */
@@ -209,7 +200,7 @@ export class GenerationSession {
       const job = event.payload;
       if (job.kind !== 'generate') return;
       if (this.#job !== null && job.id !== this.#job.id) return;
-      if (this.#job === null && !this.#call.busy) return;
+      if (this.#job === null && !this.busy) return;
       const wasRunning = this.running;
       this.#job = job;
       if (FINISHED.has(job.status) && (wasRunning || this.#results.length === 0)) void this.#loadResults();
@@ -228,10 +219,10 @@ export class GenerationSession {
   async sendToRating(strategy: PairingStrategy, count: number, seed: number): Promise<void> {
     const promptIds = this.#results.filter((r) => r.candidates.length >= 2).map((r) => r.promptId);
     if (promptIds.length === 0) {
-      this.#call.fail('No prompt has two different candidates to pair yet.');
+      this.fail('No prompt has two different candidates to pair yet.');
       return;
     }
-    const totals = await this.#call.run(async () => {
+    const totals = await this.run(async () => {
       const sum = { pairsAdded: 0, duplicatesSkipped: 0, dropped: 0 };
       for (const promptId of promptIds) {
         const made = await this.#api.createPairs({ promptId, strategy, count, seed });
@@ -242,7 +233,7 @@ export class GenerationSession {
       return sum;
     });
     if (!totals) return;
-    this.#call.say(
+    this.say(
       `${totals.pairsAdded} pair(s) sent to rating from ${promptIds.length} prompt(s); ` +
         `${totals.duplicatesSkipped} already there, ${totals.dropped} near-duplicate candidate(s) left out.`,
     );
@@ -255,7 +246,7 @@ export class GenerationSession {
       const modelId = this.#modelId ?? undefined;
       this.#results = await this.#api.listPromptCandidates({ promptIds, ...(modelId ? { modelId } : {}) });
     } catch (error) {
-      this.#call.fail(`Could not load the candidates: ${errorMessage(error)}`);
+      this.fail(`Could not load the candidates: ${errorMessage(error)}`);
     }
   }
 

@@ -5,13 +5,13 @@ import type { WorkbenchClient } from './api/workbench-client';
 import { CallState } from './call-state.svelte';
 import { errorMessage } from './error-message';
 
-export class ModelStore {
+export class ModelStore extends CallState {
   readonly #api: WorkbenchClient;
   #versions = $state.raw<readonly ModelVersion[]>([]);
   #loaded = $state(false);
-  readonly #call = new CallState();
 
   constructor(api: WorkbenchClient) {
+    super();
     this.#api = api;
   }
 
@@ -21,39 +21,30 @@ export class ModelStore {
   get loaded(): boolean {
     return this.#loaded;
   }
-  get busy(): boolean {
-    return this.#call.busy;
-  }
-  get error(): string | null {
-    return this.#call.error;
-  }
-  get message(): string | null {
-    return this.#call.message;
-  }
 
   async load(): Promise<void> {
     try {
       this.#versions = await this.#api.listModels({});
       this.#loaded = true;
     } catch (error) {
-      this.#call.fail(`Could not load models: ${errorMessage(error)}`);
+      this.fail(`Could not load models: ${errorMessage(error)}`);
     }
   }
 
   /** Imports a checkpoint folder; true when the server accepted it. */
   async importFolder(path: string, name: string): Promise<boolean> {
     const trimmed = name.trim();
-    const imported = await this.#call.run(() =>
+    const imported = await this.run(() =>
       this.#api.importModel({ path, ...(trimmed === '' ? {} : { name: trimmed }) }),
     );
     if (!imported) return false;
     await this.load();
-    this.#call.say(`Imported “${imported.name}” (${imported.architecture ?? 'unknown architecture'}).`);
+    this.say(`Imported “${imported.name}” (${imported.architecture ?? 'unknown architecture'}).`);
     return true;
   }
 
   async remove(modelId: number, withChildren: boolean, deleteFiles: boolean): Promise<boolean> {
-    const removed = await this.#call.run(() => this.#api.removeModel({ modelId, withChildren, deleteFiles }));
+    const removed = await this.run(() => this.#api.removeModel({ modelId, withChildren, deleteFiles }));
     if (!removed) return false;
     await this.load();
     const versions = removed.removed.length === 1 ? '1 version' : `${removed.removed.length} versions`;
@@ -61,7 +52,7 @@ export class ModelStore {
       removed.deletedFolders.length > 0
         ? `; deleted ${removed.deletedFolders.join(', ')}`
         : '; files kept on disk';
-    this.#call.say(`Removed ${versions}${files}.`);
+    this.say(`Removed ${versions}${files}.`);
     return true;
   }
 }
