@@ -8,9 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSafetensors, type TensorToWrite } from '../src-main/models/index';
+import { characterTokenizerJson, PRINTABLE_CHARACTERS } from '../src-main/generate/checkpoint-fixture';
 import { loadGenerator } from '../src-main/generate/index';
 import { runGeneration, type GenerationRequest } from '../src-main/services/generate-job';
+import { smolLm2Config, writeRandomLlama } from './smollm2-checkpoint';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -20,110 +21,22 @@ const [N, NEW_TOKENS] = [8, 64];
 const SAMPLING = { temperature: 1, topK: 50, topP: 0.9 };
 const PROMPT = 'Write a short note to a friend about the weather this week.';
 
-/** SmolLM2-135M's config.json (Llama, tied embeddings, rope theta 100000); random F32 weights. */
-const CONFIG = {
-  architectures: ['LlamaForCausalLM'],
-  model_type: 'llama',
-  hidden_size: 576,
-  intermediate_size: 1536,
-  num_attention_heads: 9,
-  num_key_value_heads: 3,
-  head_dim: 64,
-  num_hidden_layers: LAYERS,
-  vocab_size: 49152,
-  max_position_embeddings: 8192,
-  rms_norm_eps: 1e-5,
-  rope_theta: 100000,
-  hidden_act: 'silu',
-  attention_bias: false,
-  mlp_bias: false,
-  tie_word_embeddings: true,
-  bos_token_id: 1,
-  eos_token_id: 2,
-  torch_dtype: 'float32',
-};
-
-/** Uniform values with standard deviation `std` from a fixed LCG (about HF's normal(0, 0.02) init). */
-function uniform(dims: number[], std: number, seed: number): TensorToWrite {
-  let s = seed >>> 0;
-  const data = new Float32Array(dims.reduce((a, d) => a * d, 1));
-  const half = std * Math.sqrt(3);
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = (s / 4294967296 - 0.5) * 2 * half;
-  }
-  return { dims, data };
-}
+const CONFIG = smolLm2Config(LAYERS);
 
 /**
- * A tokenizer.json filling the vocabulary: the printable characters (so the prompt encodes), then filler
- * tokens that decode to short words. generation_config.json sets no eos, so every candidate runs 64 tokens.
+ * The tokenizer: the printable characters (so the prompt encodes), then filler tokens that decode to short
+ * words, filling the vocabulary. generation_config.json sets no eos, so every candidate runs 64 tokens.
  */
-function tokenizerFiles(vocab: number): Record<string, unknown> {
-  const specials = ['<unk>', '<s>', '</s>'];
-  const chars = [...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,?!:;\'"-()'];
-  const tokens = [...specials, ...chars];
-  for (let i = tokens.length; i < vocab; i++) tokens.push(` w${i}`);
-  return {
-    'tokenizer.json': {
-      version: '1.0',
-      added_tokens: specials.map((content, id) => ({
-        id,
-        content,
-        special: true,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
-      })),
-      normalizer: null,
-      pre_tokenizer: null,
-      post_processor: null,
-      decoder: { type: 'Fuse' },
-      model: {
-        type: 'BPE',
-        dropout: null,
-        unk_token: '<unk>',
-        continuing_subword_prefix: null,
-        end_of_word_suffix: null,
-        fuse_unk: false,
-        byte_fallback: false,
-        vocab: Object.fromEntries(tokens.map((t, id) => [t, id])),
-        merges: [],
-      },
-    },
+function writeModel(dir: string): void {
+  writeRandomLlama(dir, CONFIG);
+  const tokens = ['<unk>', '<s>', '</s>', ...PRINTABLE_CHARACTERS];
+  for (let i = tokens.length; i < CONFIG.vocab_size; i++) tokens.push(` w${i}`);
+  const files = {
+    'tokenizer.json': characterTokenizerJson(tokens, 3),
     'tokenizer_config.json': { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>' },
     'generation_config.json': { eos_token_id: [] },
   };
-}
-
-function writeModel(dir: string): void {
-  const c = CONFIG;
-  const [C, I, D] = [c.hidden_size, c.intermediate_size, c.head_dim];
-  const tensors = new Map<string, TensorToWrite>();
-  let seed = 1;
-  const ones = (n: number): TensorToWrite => ({ dims: [n], data: new Float32Array(n).fill(1) });
-  tensors.set('model.embed_tokens.weight', uniform([c.vocab_size, C], 0.02, seed++));
-  for (let l = 0; l < c.num_hidden_layers; l++) {
-    const p = `model.layers.${l}.`;
-    tensors.set(`${p}input_layernorm.weight`, ones(C));
-    tensors.set(`${p}post_attention_layernorm.weight`, ones(C));
-    const projections: [string, number, number][] = [
-      ['self_attn.q_proj', c.num_attention_heads * D, C],
-      ['self_attn.k_proj', c.num_key_value_heads * D, C],
-      ['self_attn.v_proj', c.num_key_value_heads * D, C],
-      ['self_attn.o_proj', C, c.num_attention_heads * D],
-      ['mlp.gate_proj', I, C],
-      ['mlp.up_proj', I, C],
-      ['mlp.down_proj', C, I],
-    ];
-    for (const [name, out, inFeatures] of projections)
-      tensors.set(`${p}${name}.weight`, uniform([out, inFeatures], 0.02, seed++));
-  }
-  tensors.set('model.norm.weight', ones(C));
-  writeSafetensors(join(dir, 'model.safetensors'), tensors, 'F32');
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(c, null, 2));
-  for (const [name, content] of Object.entries(tokenizerFiles(c.vocab_size)))
+  for (const [name, content] of Object.entries(files))
     writeFileSync(join(dir, name), JSON.stringify(content));
 }
 

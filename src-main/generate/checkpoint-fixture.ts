@@ -6,18 +6,20 @@ import { join } from 'node:path';
 
 const MODEL_FIXTURES = join(import.meta.dirname, '..', 'models', 'fixtures');
 const SPECIALS = ['<unk>', '<s>', '</s>', '<|user|>', '<|assistant|>'];
-const CHARACTERS = [
+export const PRINTABLE_CHARACTERS = [
   ...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
   ...'.,?!:;\'"-()[]{}<>/+=*#@&%$~\n',
 ];
 
-function tokenizerJson(vocabSize: number): Record<string, unknown> {
-  const tokens = [...SPECIALS, ...CHARACTERS];
-  if (tokens.length !== vocabSize)
-    throw new Error(`checkpoint fixture: ${tokens.length} tokens for a vocabulary of ${vocabSize}`);
+/**
+ * A tokenizer.json whose vocabulary is `tokens` in id order, the first `specials` of them added special
+ * tokens: a BPE without merges, so text encodes character by character and ids decode to their strings.
+ * `bos` adds that token in front of every encoded text.
+ */
+export function characterTokenizerJson(tokens: readonly string[], specials: number, bos?: string): unknown {
   return {
     version: '1.0',
-    added_tokens: SPECIALS.map((content, id) => ({
+    added_tokens: tokens.slice(0, specials).map((content, id) => ({
       id,
       content,
       special: true,
@@ -28,17 +30,20 @@ function tokenizerJson(vocabSize: number): Record<string, unknown> {
     })),
     normalizer: null,
     pre_tokenizer: null,
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
-    },
+    post_processor:
+      bos === undefined
+        ? null
+        : {
+            type: 'TemplateProcessing',
+            single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+            pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+            special_tokens: { [bos]: { id: bos, ids: [tokens.indexOf(bos)], tokens: [bos] } },
+          },
     decoder: { type: 'Fuse' },
     model: {
       type: 'BPE',
       dropout: null,
-      unk_token: '<unk>',
+      unk_token: tokens[0],
       continuing_subword_prefix: null,
       end_of_word_suffix: null,
       fuse_unk: false,
@@ -66,7 +71,8 @@ export function writeCheckpointFixture(
     if (file !== 'reference.json') copyFileSync(join(source, file), join(dir, file));
   }
   const write = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value));
-  write('tokenizer.json', tokenizerJson(96));
+  const tokens = [...SPECIALS, ...PRINTABLE_CHARACTERS]; // exactly the fixtures' vocabulary of 96
+  write('tokenizer.json', characterTokenizerJson(tokens, SPECIALS.length, '<s>'));
   write('tokenizer_config.json', {
     bos_token: '<s>',
     eos_token: '</s>',
