@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpointFixture } from '../../src-main/generate/checkpoint-fixture';
 import { makeTempDir } from '../../src-main/store/test-support';
-import { launchChromium, startServer, type RunningServer } from './harness';
+import { ARTIFACTS_DIR, launchChromium, startServer, type RunningServer } from './harness';
 
 let workDir: string;
 let modelDir: string;
@@ -54,6 +54,7 @@ describe('Models view', () => {
     expect(text).toContain('float32');
     expect(text).toMatch(/\d+(\.\d)? KB/);
     expect(text).toMatch(/CPU|GPU/);
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'models-view.png'), fullPage: true });
   });
 
   it('refuses a folder without config.json and names the file', async () => {
