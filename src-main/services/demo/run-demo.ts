@@ -5,6 +5,7 @@
 import path from 'node:path';
 import {
   apiContract,
+  describeIssues,
   type ApiHandlers,
   type ApiInput,
   type ApiOutput,
@@ -35,15 +36,17 @@ export interface DemoOptions {
   modelDir?: string | undefined;
 }
 
-/** The full demo, sized to finish in about ten minutes on two CPU cores. */
+/** The full demo: about four minutes on two CPU cores (README, Headless demo). */
 export const DEMO_DEFAULTS: Omit<DemoOptions, 'dataDir'> = {
-  trainPrompts: 64,
-  heldOutPrompts: 32,
-  samples: 6,
-  steps: 60,
-  lr: 5e-4,
+  trainPrompts: 400,
+  heldOutPrompts: 96,
+  samples: 16,
+  steps: 150,
+  lr: 2e-3,
   beta: 0.1,
-  sftWeight: 0,
+  // Without it, DPO on this small a model lowers the chosen answers' likelihood too (measured: held-out
+  // accuracy fell from 0.83 to 0.30 at lr 3e-3); the SFT term keeps right answers likely.
+  sftWeight: 2,
   maxNewTokens: 24,
   seed: 7,
 };
@@ -51,9 +54,10 @@ export const DEMO_DEFAULTS: Omit<DemoOptions, 'dataDir'> = {
 /** `--quick`: the same loop in a minute or two, for CI. */
 export const DEMO_QUICK: Omit<DemoOptions, 'dataDir'> = {
   ...DEMO_DEFAULTS,
-  trainPrompts: 12,
+  trainPrompts: 16,
   heldOutPrompts: 8,
-  samples: 2,
+  // N=4 rather than 2: with N=2 this model's samples of a question are mostly all wrong, leaving ~2 pairs.
+  samples: 4,
   steps: 4,
 };
 
@@ -69,7 +73,9 @@ async function call<M extends ApiMethod>(
   method: M,
   input: ApiInput<M>,
 ): Promise<ApiOutput<M>> {
-  const parsed = apiContract[method].input.parse(input) as ApiParsedInput<M>;
+  const checked = apiContract[method].input.safeParse(input);
+  if (!checked.success) throw new Error(`${method}: ${describeIssues(checked.error)}`);
+  const parsed = checked.data as ApiParsedInput<M>;
   const handler = services[method] as (i: ApiParsedInput<M>) => Promise<ApiOutput<M>> | ApiOutput<M>;
   return handler(parsed);
 }
@@ -229,7 +235,8 @@ async function compare(
     prompts: { kind: 'texts', texts: facts.map((f) => f.question) },
     blind: true,
     seed: options.seed,
-    n: options.samples,
+    // A comparison holds at most 8 samples per prompt.
+    n: Math.min(options.samples, 8),
     maxNewTokens: options.maxNewTokens,
     temperature: 1,
     topP: 1,
