@@ -68,6 +68,14 @@ describe('Compare view', () => {
     await expect.poll(() => page.getByTestId('compare-model-b').inputValue()).toBe(String(models.tunedId));
     expect(await page.getByTestId('compare-model-a').inputValue()).toBe(String(models.baseId));
     expect(await page.getByTestId('compare-blind').isChecked()).toBe(true);
+    // Sampling starts from model A's generation_config.json (the fixture's: 0.8, top-p 0.95, top-k 20).
+    expect(
+      await Promise.all(
+        ['compare-temperature', 'compare-top-p', 'compare-top-k'].map((id) =>
+          page.getByTestId(id).inputValue(),
+        ),
+      ),
+    ).toEqual(['0.8', '0.95', '20']);
     await page.getByTestId('compare-source-texts').check();
     await page.getByTestId('compare-texts').fill('Hi?\nName a color.\nCount.\nBye?');
     await page.getByTestId('compare-max-tokens').fill('6');
