@@ -130,5 +130,9 @@ describe('Generate view', () => {
       limit: 1,
     });
     expect(job).toMatchObject({ id: jobId, status: 'cancelled' });
+    // The stored prompts can be taken up again, newest first.
+    await page.getByTestId('prompt-recent').click();
+    await expect.poll(() => page.getByTestId('prompt-count').getAttribute('data-count')).toBe('20');
+    expect(await page.locator('[data-testid=prompt-block] h3').first().textContent()).toBe(texts.at(-1));
   });
 });

@@ -134,6 +134,18 @@ export class GenerationSession extends CallState {
     return true;
   }
 
+  /** The most recently stored prompts (pasted, imported or from pair files), newest first. */
+  async useRecent(limit: number): Promise<void> {
+    const recent = await this.run(() => this.#api.listPrompts({ limit }));
+    if (!recent) return;
+    if (recent.length === 0) {
+      this.fail('No prompts are stored yet: paste some or import a file.');
+      return;
+    }
+    this.#setPrompts(recent.map((p) => ({ promptId: p.promptId, text: p.text })));
+    this.say(`The ${recent.length} most recent prompt(s) are ready.`);
+  }
+
   /** Imports a .txt / .jsonl / .csv / .parquet prompt file and makes its prompts this run's prompts. */
   async importFile(file: File): Promise<void> {
     if (file.size > MAX_FILE_BYTES) {
