@@ -96,6 +96,12 @@ export class GenerationSession extends CallState {
       for (const key of numbers) if (typeof payload[key] === 'number') settings[key] = payload[key];
       this.settings = settings;
       this.#job = latest;
+      // It may have finished while the prompts were fetched (its last event ignored then): look once more.
+      const [now] = await this.#api.listJobs({ kind: 'generate', limit: 1 });
+      if (now?.id === latest.id && FINISHED.has(now.status) && this.#job?.id === now.id && this.running) {
+        this.#job = now;
+        await this.#loadResults();
+      }
     } catch (error) {
       this.fail(`Could not look for a running generation: ${errorMessage(error)}`);
     }
