@@ -97,8 +97,8 @@ export class LmTrainer {
   ) {}
 
   /**
-   * Opens the step graph on the CPU with a fixed thread count: the same count gives the same float sums,
-   * so a build is reproducible byte for byte on one machine.
+   * Opens the step graph on the CPU with `threads` intra-op threads; only one thread makes every float sum
+   * come out the same from run to run (several may split a reduction differently).
    */
   static async open(
     config: ModelConfig,

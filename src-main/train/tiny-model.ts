@@ -1,8 +1,9 @@
 // Builds the embedded tiny model from nothing: the fact corpus -> a byte-level BPE tokenizer -> a Llama
 // config -> weights drawn from a seeded PRNG -> full-parameter cross-entropy training on the chat rows (loss
 // on the assistant's answer only) with AdamW and a cosine schedule -> a Hugging Face checkpoint folder.
-// Every random choice comes from the seed and the session runs on a fixed thread count, so the same code
-// writes the same bytes (on one machine: other CPUs may round float sums differently).
+// Every random choice comes from the seed and the session runs on one onnxruntime thread (with two, runs of
+// the full-size build drifted apart after a few steps: the thread pool may split a sum differently each
+// run), so the same code writes the same bytes on one machine; other CPUs may round float sums differently.
 import type { FloatTensor, ModelConfig } from '../models/index';
 import { buildTinyCorpus, type Fact } from '../models/tiny/corpus';
 import {
@@ -29,7 +30,7 @@ export interface TinyBuildOptions {
   lr: number;
   warmupSteps: number;
   weightDecay: number;
-  /** ORT intra-op threads; part of what makes the bytes reproducible. */
+  /** ORT intra-op threads; 1 makes the bytes reproducible (see the top of this file). */
   threads: number;
   /** Also write the checkpoint as it is after these steps, to `snapshotDir(step)` (for choosing `steps`). */
   snapshots?: { steps: readonly number[]; dir: (step: number) => string };
@@ -48,7 +49,7 @@ export const TINY_RECIPE: TinyBuildOptions = {
   lr: 3e-3,
   warmupSteps: 30,
   weightDecay: 0.1,
-  threads: 2,
+  threads: 1,
 };
 
 /** Llama's init (transformers' _init_weights): N(0, 0.02) for linear and embedding weights, ones for norms. */
