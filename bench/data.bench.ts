@@ -5,7 +5,7 @@
 // RSS is its own. Run: npm run bench:data   (BENCH_ROWS default 100000, BENCH_RATINGS default 2000)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
@@ -206,7 +206,11 @@ async function main(): Promise<void> {
     });
     console.log(
       `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores; Node ${process.version}; ` +
-        `${ROWS} rows, file ${fileMb.toFixed(1)} MB (written in ${generateSeconds.toFixed(1)} s)`,
+        `load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(
+            ' ',
+          )}; ${ROWS} rows, file ${fileMb.toFixed(1)} MB (written in ${generateSeconds.toFixed(1)} s)`,
     );
     console.log('| stage  | wall s | peak RSS MiB | heap used after MiB | peak malloc MiB | detail |');
     console.log('| ------ | -----: | -----------: | ------------------: | --------------: | ------ |');

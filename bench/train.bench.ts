@@ -5,7 +5,7 @@
 // Run: npm run bench:train   (BENCH_WARMUP default 1, BENCH_STEPS default 3, BENCH_LAYERS default 30)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint, writeSafetensors, type TensorToWrite } from '../src-main/models/index';
@@ -218,7 +218,9 @@ async function main(): Promise<void> {
     const timed = (r: SideResult): number => median(r.step_seconds.slice(WARMUP));
     const [w, t] = [timed(workbench), timed(torch)];
     console.log(
-      `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores; torch threads ${torch.threads}, ORT intra-op default; ` +
+      `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores; torch threads ${torch.threads}, ORT intra-op default; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; ` +
         `model: SmolLM2-135M shape, ${LAYERS} layers, F32; batch ${PAIRS} pairs x ${PROMPT + COMPLETION} tokens; ` +
         `${WARMUP} warm-up + median of ${STEPS} steps`,
     );

@@ -43,6 +43,15 @@ export const RECENT_SQL = `SELECT c.id AS comparisonId, c.pair_id AS pairId, pr.
   WHERE c.annotator_id = ? AND c.undone_at IS NULL AND c.is_quality_check = 0
   ORDER BY c.id DESC LIMIT ?`;
 
+/**
+ * Rating progress. The annotator's live ratings are counted in the partial index of live ratings alone
+ * (no table lookups): left to itself the planner picks comparisons_by_annotator and reads every rating's
+ * row to test undone_at and is_quality_check, about 20 times slower with 100,000 ratings (bench:data).
+ */
+export const PROGRESS_SQL = `SELECT
+    (SELECT COUNT(*) FROM comparisons INDEXED BY comparisons_live_rating WHERE annotator_id = ? AND ${LIVE}) AS rated,
+    (SELECT COUNT(*) FROM pairs) AS total`;
+
 type InsertParams = [number, number, Choice, Strength | null, string | null, string, number, number, 0 | 1];
 
 export class ComparisonsRepo {
@@ -66,10 +75,7 @@ export class ComparisonsRepo {
        WHERE id = (SELECT id FROM comparisons WHERE annotator_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1)
        RETURNING pair_id AS pairId, left_candidate_id AS leftCandidateId, is_quality_check AS isQualityCheck`,
     );
-    this.#progress = db.prepare(
-      `SELECT (SELECT COUNT(*) FROM comparisons WHERE annotator_id = ? AND ${LIVE}) AS rated,
-         (SELECT COUNT(*) FROM pairs) AS total`,
-    );
+    this.#progress = db.prepare(PROGRESS_SQL);
     this.#recent = db.prepare(RECENT_SQL);
   }
 

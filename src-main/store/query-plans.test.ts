@@ -2,7 +2,7 @@
 // planner would see a real one: each must search an index, never scan comparisons or run_metrics.
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NEXT_UNRATED_SQL, RECENT_SQL } from './comparisons-repo';
+import { NEXT_UNRATED_SQL, PROGRESS_SQL, RECENT_SQL } from './comparisons-repo';
 import { METRICS_OF_SQL, RunsRepo } from './runs-repo';
 import { insertPair, openTempDatabase } from './test-support';
 import type { TempDatabase } from './test-support';
@@ -60,6 +60,16 @@ describe('query plans', () => {
     const details = plan(NEXT_UNRATED_SQL, 1);
     expect(details).toContain('SEARCH c USING INDEX comparisons_live_rating (annotator_id=? AND pair_id=?)');
     expect(details.filter((detail) => /SCAN (c|comparisons)\b/.test(detail))).toEqual([]);
+  });
+
+  it("rating progress counts an annotator's live ratings inside the live-rating index", () => {
+    const details = plan(PROGRESS_SQL, 1);
+    expect(details).toContainEqual(
+      expect.stringMatching(
+        /^SEARCH comparisons USING (COVERING )?INDEX comparisons_live_rating \(annotator_id=\?\)$/,
+      ),
+    );
+    expect(details.filter((detail) => /comparisons_by_annotator|SCAN comparisons/.test(detail))).toEqual([]);
   });
 
   it("an annotator's recent ratings come from an annotator index, newest first without a sort", () => {
