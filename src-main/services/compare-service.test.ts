@@ -155,7 +155,12 @@ describe('compare service', () => {
     expect(ready.itemList.every((item) => item.left !== null && item.right !== null)).toBe(true);
     const identities = (json: string) =>
       [BASE, TUNED, `"id":${baseId},`, `"id":${tunedId},`].filter((s) => json.includes(s));
-    const before = [JSON.stringify(ready), JSON.stringify(service.list(10))];
+    // The job (listJobs) says nothing about the models either.
+    const before = [JSON.stringify(ready), JSON.stringify(service.list(10)), JSON.stringify(jobs.list())];
+    expect(jobs.get(ready.jobId as number)).toMatchObject({
+      kind: 'compare',
+      payload: { comparisonId: ready.id },
+    });
     for (const json of before) {
       expect(identities(json)).toEqual([]);
       expect(modelKeys(JSON.parse(json))).toEqual([]);
