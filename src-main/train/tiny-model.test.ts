@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, ModelTokenizer } from '../models/index';
-import { buildTinyModel, TINY_RECIPE, type TinyBuildOptions } from './tiny-model';
+import { Rng } from './rng';
+import { buildTinyModel, lengthBucketedBatches, TINY_RECIPE, type TinyBuildOptions } from './tiny-model';
 
 const TINY: TinyBuildOptions = {
   ...TINY_RECIPE,
@@ -60,4 +61,25 @@ describe('buildTinyModel', () => {
       readFileSync(join(c, 'tokenizer.json')).equals(readFileSync(join(root, 'a', 'tokenizer.json'))),
     ).toBe(true);
   }, 120_000);
+});
+
+describe('lengthBucketedBatches', () => {
+  it('serves every row once per epoch, in batches of rows of like length', () => {
+    const rows = Array.from({ length: 100 }, (_, i) => ({
+      ids: Array.from({ length: 2 + ((i * 37) % 50) }, () => i),
+      promptLength: 1,
+    }));
+    const batches = lengthBucketedBatches(rows, 4, new Rng(5));
+    const epoch = Array.from({ length: 25 }, () => batches.next());
+    expect(epoch.every((b) => b.length === 4)).toBe(true);
+    const seen = epoch.flat().map((r) => r.ids[0]);
+    expect(new Set(seen).size).toBe(100);
+    // a window of 8 batches is sorted by length, so a batch spans far less than the full range of 2..51
+    const spread = epoch.map((b) => b.at(-1)!.ids.length - b[0]!.ids.length);
+    expect(spread.reduce((x, y) => x + y, 0) / spread.length).toBeLessThan(10); // unsorted: about 30
+    expect(spread.every((s) => s >= 0)).toBe(true);
+    // the next epoch is another order
+    const next = Array.from({ length: 25 }, () => batches.next()).flat();
+    expect(next.map((r) => r.ids[0])).not.toEqual(seen);
+  });
 });
