@@ -80,6 +80,18 @@ describe('JobRunner', () => {
     expect(await runner.wait(id)).toMatchObject({ status: 'cancelled', result: { candidates: 1 } });
   });
 
+  it('fails a job whose result cannot be stored, and keeps running others', async () => {
+    const runner = new JobRunner(temp.db, events);
+    const id = runner.start('generate', {}, async () => ({ big: BigInt(1) }));
+    expect(await runner.wait(id)).toMatchObject({
+      status: 'failed',
+      error: 'its result could not be stored: Do not know how to serialize a BigInt',
+    });
+    expect(runner.runningCount).toBe(0);
+    const next = runner.start('generate', {}, async () => 2);
+    expect(await runner.wait(next)).toMatchObject({ status: 'completed', result: 2 });
+  });
+
   it('filters by kind, newest first', async () => {
     const runner = new JobRunner(temp.db, events);
     const a = runner.start('generate', {}, async () => 1);

@@ -82,7 +82,8 @@ export class JobRunner {
           controller.signal.aborted
             ? this.#finish(job.id, 'cancelled', null, CANCELLED_MESSAGE)
             : this.#finish(job.id, 'failed', null, error instanceof Error ? error.message : String(error)),
-      );
+      )
+      .catch((error: unknown) => this.#storeFailure(job.id, kind, error));
     this.#running.set(job.id, { controller, done, flushProgress: progress.flush });
     return job.id;
   }
@@ -145,6 +146,20 @@ export class JobRunner {
     if (this.#closed) return null;
     this.#repo.finish(jobId, status, result, error);
     return this.#announce(jobId);
+  }
+
+  /** Storing the outcome failed (a result that is not JSON): the job fails with that reason; never a crash. */
+  #storeFailure(jobId: number, kind: string, error: unknown): Job | null {
+    this.#running.delete(jobId);
+    const reason = `its result could not be stored: ${error instanceof Error ? error.message : String(error)}`;
+    try {
+      if (this.#closed) return null;
+      this.#repo.finish(jobId, 'failed', null, reason);
+      return this.#announce(jobId);
+    } catch (storeError) {
+      console.error(`job ${jobId} (${kind}): ${reason}`, storeError);
+      return null;
+    }
   }
 
   #announce(jobId: number): Job {
