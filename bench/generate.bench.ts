@@ -6,7 +6,7 @@
 // or `npx tsx bench/generate.bench.ts write DIR` to write the checkpoint alone.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { characterTokenizerJson, PRINTABLE_CHARACTERS } from '../src-main/generate/checkpoint-fixture';
 import { loadGenerator } from '../src-main/generate/index';
@@ -73,6 +73,7 @@ function torchReference(dir: string, promptIds: number[]): TorchResult {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'generate-bench-'));
   try {
+    const startLoad = loadavg()[0] as number;
     writeModel(dir);
     const loadStart = performance.now();
     const generator = await loadGenerator({ modelDir: dir, device: 'cpu', intraOpThreads: THREADS });
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     }
     const torch = torchReference(dir, promptIds);
     const [w, t] = [median(seconds), median(torch.seconds)];
+    const load = `load average (1 min) at start ${startLoad.toFixed(1)}, at end ${(loadavg()[0] as number).toFixed(1)}`;
     console.log(
       `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores; threads: ${THREADS} ` +
         `(ORT intra-op, torch.set_num_threads); model: SmolLM2-135M shape, ${LAYERS} layers, F32; ` +
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
     console.log(
       `runs s     workbench ${seconds.map((s) => s.toFixed(2)).join(' ')} | torch ${torch.seconds.map((s) => s.toFixed(2)).join(' ')}`,
     );
-    console.log(`workbench load (checkpoint, graph, session): ${loadSeconds.toFixed(1)} s`);
+    console.log(`workbench load (checkpoint, graph, session): ${loadSeconds.toFixed(1)} s; ${load}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
