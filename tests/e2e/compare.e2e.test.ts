@@ -10,7 +10,7 @@ import { EventBus } from '../../src-main/services/event-bus';
 import { createDataServices } from '../../src-main/services/workbench-services';
 import { openDatabase } from '../../src-main/store/open-database';
 import { makeTempDir, removeDir } from '../../src-main/store/test-support';
-import { launchChromium, startServer, type RunningServer } from './harness';
+import { ARTIFACTS_DIR, launchChromium, startServer, type RunningServer } from './harness';
 
 let workDir: string;
 let models: CompareModels;
@@ -86,6 +86,7 @@ describe('Compare view', () => {
     expect(await namesShown()).toEqual([]);
     await expect.poll(() => session.getAttribute('data-status'), { timeout: 60_000 }).toBe('voting');
     expect(await namesShown()).toEqual([]);
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'compare-blind-voting.png') });
 
     const item = page.getByTestId('compare-item');
     for (const [key, position] of [
