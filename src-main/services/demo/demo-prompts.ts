@@ -2,33 +2,17 @@
 // prompts come from the questions the model was pretrained on; held-out prompts from the questions it never
 // saw (the corpus splits them by a hash of the question).
 import { buildTinyCorpus, type Fact } from '../../models/tiny/corpus';
+import { Rng } from '../../train/rng';
 
 export interface DemoPrompts {
   train: Fact[];
   heldOut: Fact[];
 }
 
-/** mulberry32: a small seeded PRNG, enough for a reproducible draw. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-/** `count` facts of `facts`, a seeded shuffle's prefix (Fisher-Yates), in a stable order. */
+/** `count` facts of `facts`: the prefix of a seeded permutation (the trainer's mulberry32 Fisher-Yates). */
 export function drawFacts(facts: readonly Fact[], count: number, seed: number): Fact[] {
   if (count > facts.length) throw new Error(`asked for ${count} questions; the corpus has ${facts.length}`);
-  const random = prng(seed);
-  const order = [...facts];
-  for (let i = order.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = new Rng(seed).permutation(facts.length).map((i) => facts[i]!);
   return order.slice(0, count);
 }
 
