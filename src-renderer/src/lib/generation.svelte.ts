@@ -240,10 +240,24 @@ export class GenerationSession extends CallState {
       this.fail('No prompt has two different candidates to pair yet.');
       return;
     }
+    // Uncertainty scores the candidates under the selected model version (its implicit rewards).
+    const modelId = strategy === 'uncertainty' ? (this.#modelId ?? undefined) : undefined;
+    if (strategy === 'uncertainty' && modelId === undefined) {
+      this.fail('Choose a model: uncertainty pairs come from its rewards.');
+      return;
+    }
+    let note: string | null = null;
     const totals = await this.run(async () => {
       const sum = { pairsAdded: 0, duplicatesSkipped: 0, dropped: 0 };
       for (const promptId of promptIds) {
-        const made = await this.#api.createPairs({ promptId, strategy, count, seed });
+        const made = await this.#api.createPairs({
+          promptId,
+          strategy,
+          count,
+          seed,
+          ...(modelId ? { modelId } : {}),
+        });
+        note = made.uncertainty?.note ?? note;
         sum.pairsAdded += made.pairsAdded;
         sum.duplicatesSkipped += made.duplicatesSkipped;
         sum.dropped += made.candidatesDropped.length;
@@ -253,7 +267,8 @@ export class GenerationSession extends CallState {
     if (!totals) return;
     this.say(
       `${totals.pairsAdded} pair(s) sent to rating from ${promptIds.length} prompt(s); ` +
-        `${totals.duplicatesSkipped} already there, ${totals.dropped} near-duplicate candidate(s) left out.`,
+        `${totals.duplicatesSkipped} already there, ${totals.dropped} near-duplicate candidate(s) left out.` +
+        (note ? ` Note: ${note}.` : ''),
     );
   }
 
