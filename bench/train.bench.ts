@@ -8,11 +8,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCheckpoint, writeSafetensors, type TensorToWrite } from '../src-main/models/index';
+import { loadCheckpoint, writeSafetensors } from '../src-main/models/index';
 import { loraModules, resolveTrainArgs, trainDpo, type PairExample } from '../src-main/train/index';
 import { defaultTargetModules } from '../src-main/train/lora';
 import { initLoraState } from '../src-main/train/lora-modules';
 import { Rng } from '../src-main/train/rng';
+import { smolLm2Config, writeRandomLlama } from './smollm2-checkpoint';
 
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const STEPS = Number(process.env.BENCH_STEPS ?? 3);
@@ -22,69 +23,8 @@ const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
 const [PAIRS, PROMPT, COMPLETION] = [4, 128, 128];
 const [R, ALPHA, LR, BETA] = [16, 32, 5e-5, 0.1];
 
-/** SmolLM2-135M's config.json, random weights stored as F32. */
-const CONFIG = {
-  architectures: ['LlamaForCausalLM'],
-  model_type: 'llama',
-  hidden_size: 576,
-  intermediate_size: 1536,
-  num_attention_heads: 9,
-  num_key_value_heads: 3,
-  head_dim: 64,
-  num_hidden_layers: LAYERS,
-  vocab_size: 49152,
-  max_position_embeddings: 8192,
-  rms_norm_eps: 1e-5,
-  rope_theta: 100000,
-  hidden_act: 'silu',
-  attention_bias: false,
-  mlp_bias: false,
-  tie_word_embeddings: true,
-  bos_token_id: 0,
-  eos_token_id: 0,
-  torch_dtype: 'float32',
-};
-
-/** Uniform values with standard deviation `std` (about HF's normal(0, 0.02) init) from a fixed LCG. */
-function randomTensor(dims: number[], std: number, seed: number): TensorToWrite {
-  let s = seed >>> 0;
-  const n = dims.reduce((a, d) => a * d, 1);
-  const data = new Float32Array(n);
-  const half = std * Math.sqrt(3);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = (s / 4294967296 - 0.5) * 2 * half;
-  }
-  return { dims, data };
-}
-
-function writeModel(dir: string): void {
-  const c = CONFIG;
-  const [C, I, D] = [c.hidden_size, c.intermediate_size, c.head_dim];
-  const tensors = new Map<string, TensorToWrite>();
-  let seed = 1;
-  const ones = (n: number): TensorToWrite => ({ dims: [n], data: new Float32Array(n).fill(1) });
-  tensors.set('model.embed_tokens.weight', randomTensor([c.vocab_size, C], 0.02, seed++));
-  for (let l = 0; l < c.num_hidden_layers; l++) {
-    const p = `model.layers.${l}.`;
-    tensors.set(`${p}input_layernorm.weight`, ones(C));
-    tensors.set(`${p}post_attention_layernorm.weight`, ones(C));
-    const shapes: [string, number, number][] = [
-      ['self_attn.q_proj', c.num_attention_heads * D, C],
-      ['self_attn.k_proj', c.num_key_value_heads * D, C],
-      ['self_attn.v_proj', c.num_key_value_heads * D, C],
-      ['self_attn.o_proj', C, c.num_attention_heads * D],
-      ['mlp.gate_proj', I, C],
-      ['mlp.up_proj', I, C],
-      ['mlp.down_proj', C, I],
-    ];
-    for (const [name, out, inFeatures] of shapes)
-      tensors.set(`${p}${name}.weight`, randomTensor([out, inFeatures], 0.02, seed++));
-  }
-  tensors.set('model.norm.weight', ones(C));
-  writeSafetensors(join(dir, 'model.safetensors'), tensors, 'F32');
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(CONFIG, null, 2));
-}
+/** SmolLM2-135M's config.json; random weights stored as F32. */
+const CONFIG = smolLm2Config(LAYERS, { bos: 0, eos: 0 });
 
 /** PAIRS pre-tokenized pairs: a PROMPT-token prompt and COMPLETION-token chosen/rejected answers. */
 function writePairs(dir: string): void {
@@ -195,7 +135,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'train-bench-'));
   try {
     mkdirSync(join(dir, 'model'));
-    writeModel(join(dir, 'model'));
+    writeRandomLlama(join(dir, 'model'), CONFIG);
     writePairs(dir);
     const self = fileURLToPath(import.meta.url);
     const workbench = lastJsonLine(
