@@ -31,6 +31,12 @@ function prose(seed: number, count: number): string {
   return out.join('');
 }
 
+/** What the page-side functions use of the browser: this file is type-checked for Node, without the DOM. */
+interface PageGlobals {
+  document: { querySelector(selector: string): { getAttribute(name: string): string | null } | null };
+  requestAnimationFrame(callback: () => void): number;
+}
+
 function argument(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
   return at === -1 ? fallback : Number(process.argv[at + 1]);
@@ -91,6 +97,7 @@ async function main(): Promise<void> {
       await page.keyboard.press('1');
       await page.waitForFunction(
         (previous) => {
+          const { document } = globalThis as unknown as PageGlobals;
           const view = document.querySelector('[data-testid=pair-view]');
           const rate = document.querySelector('[data-testid=rate-view]');
           return (
@@ -103,9 +110,10 @@ async function main(): Promise<void> {
         { timeout: 120_000 },
       );
       // Two animation frames: the new pair has been laid out and painted.
-      await page.evaluate(
-        () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
-      );
+      await page.evaluate(() => {
+        const { requestAnimationFrame } = globalThis as unknown as PageGlobals;
+        return new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      });
       const elapsed = Date.now() - started;
       const kind = ((await page.getByTestId('pair-prompt').textContent()) ?? '').split(' ')[0];
       (timings[`${kind} ${mode}`] ??= []).push(elapsed);
