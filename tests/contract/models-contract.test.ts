@@ -1,44 +1,25 @@
 // The models, prompts and jobs methods through both transports: a checkpoint folder imported and listed,
 // a broken one refused with the file named, removal refused while a tuned version depends on it, prompts
 // pasted and imported with their ids, and an unknown job.
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeCheckpointFixture } from '../../src-main/generate/checkpoint-fixture';
-import { openWorkbench, type Workbench } from '../../src-main/services/open-workbench';
-import { rejection, TRANSPORTS, type TestTransport } from './transports';
+import { describe, expect, it } from 'vitest';
+import { useCheckpointWorkbench } from './support';
+import { rejection, TRANSPORTS } from './transports';
 
 describe.each(TRANSPORTS)('models and prompts API over %s', (_name, makeTransport) => {
-  let dataDir: string;
-  let modelDir: string;
-  let workbench: Workbench;
-  let transport: TestTransport;
-
-  beforeEach(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'dpo-models-contract-'));
-    modelDir = writeCheckpointFixture();
-    workbench = openWorkbench({ dataDir, transport: 'http', registerEmbeddedModel: false });
-    transport = await makeTransport(workbench);
-  });
-
-  afterEach(async () => {
-    await transport.close();
-    workbench.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(modelDir, { recursive: true, force: true });
-  });
+  const ctx = useCheckpointWorkbench('dpo-models-contract-', makeTransport);
 
   it('imports a folder, lists it, and refuses to remove a base that has a tuned version', async () => {
-    const api = transport.client;
+    const api = ctx.transport.client;
     expect(await api.listModels({})).toEqual([]);
-    const imported = await api.importModel({ path: modelDir, name: '  base  ' });
+    const imported = await api.importModel({ path: ctx.modelDir, name: '  base  ' });
     expect(imported).toMatchObject({ name: 'base', kind: 'imported', architecture: 'LlamaForCausalLM' });
-    const tuned = workbench.models.repo.insert({
+    const tuned = ctx.workbench.models.repo.insert({
       name: 'tuned',
       kind: 'trained',
-      path: modelDir,
-      adapterPath: path.join(modelDir, 'adapter'),
+      path: ctx.modelDir,
+      adapterPath: path.join(ctx.modelDir, 'adapter'),
       architecture: imported.architecture,
       dtype: imported.dtype,
       parameterCount: 100,
@@ -59,17 +40,17 @@ describe.each(TRANSPORTS)('models and prompts API over %s', (_name, makeTranspor
   });
 
   it('refuses a folder with a broken checkpoint, naming the file', async () => {
-    unlinkSync(path.join(modelDir, 'tokenizer.json'));
-    const error = await rejection(transport.client.importModel({ path: modelDir }));
+    unlinkSync(path.join(ctx.modelDir, 'tokenizer.json'));
+    const error = await rejection(ctx.transport.client.importModel({ path: ctx.modelDir }));
     expect(error.code).toBe('bad_file');
-    expect(error.message).toBe(`${modelDir}: no tokenizer.json in this folder`);
-    expect((await rejection(transport.raw('importModel', { path: '  ' }))).message).toContain(
+    expect(error.message).toBe(`${ctx.modelDir}: no tokenizer.json in this folder`);
+    expect((await rejection(ctx.transport.raw('importModel', { path: '  ' }))).message).toContain(
       'path: must name a folder',
     );
   });
 
   it('stores pasted and imported prompts with their ids, and knows no such job', async () => {
-    const api = transport.client;
+    const api = ctx.transport.client;
     const pasted = await api.addPrompts({ texts: ['One?', 'Two?'] });
     expect(pasted).toEqual({ promptIds: [1, 2], promptsAdded: 2 });
     const imported = await api.importPrompts({

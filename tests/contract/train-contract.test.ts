@@ -1,12 +1,8 @@
 // The training methods through both transports: one-click defaults, a short run started, listed and
 // inspected with its metrics, the tuned version among the models, and refusals that name the field.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeCheckpointFixture } from '../../src-main/generate/checkpoint-fixture';
-import { openWorkbench, type Workbench } from '../../src-main/services/open-workbench';
-import { rejection, TRANSPORTS, type TestTransport } from './transports';
+import { describe, expect, it } from 'vitest';
+import { useCheckpointWorkbench } from './support';
+import { rejection, TRANSPORTS } from './transports';
 
 const PAIRS = Array.from({ length: 6 }, (_, i) => ({
   prompt: `What is ${i}+1?`,
@@ -15,28 +11,11 @@ const PAIRS = Array.from({ length: 6 }, (_, i) => ({
 }));
 
 describe.each(TRANSPORTS)('training API over %s', (_name, makeTransport) => {
-  let dataDir: string;
-  let modelDir: string;
-  let workbench: Workbench;
-  let transport: TestTransport;
-
-  beforeEach(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'dpo-train-contract-'));
-    modelDir = writeCheckpointFixture();
-    workbench = openWorkbench({ dataDir, transport: 'http', registerEmbeddedModel: false });
-    transport = await makeTransport(workbench);
-  });
-
-  afterEach(async () => {
-    await transport.close();
-    workbench.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(modelDir, { recursive: true, force: true });
-  });
+  const ctx = useCheckpointWorkbench('dpo-train-contract-', makeTransport);
 
   it('defaults, a run to completion with its metrics, and the tuned version', async () => {
-    const api = transport.client;
-    const base = await api.importModel({ path: modelDir, name: 'fixture' });
+    const api = ctx.transport.client;
+    const base = await api.importModel({ path: ctx.modelDir, name: 'fixture' });
     const content = PAIRS.map((p) => JSON.stringify(p)).join('\n');
     const { dataset } = await api.importFile({ fileName: 'six.jsonl', content, dataset: 'six' });
     const datasetId = dataset?.id as number;
@@ -51,7 +30,7 @@ describe.each(TRANSPORTS)('training API over %s', (_name, makeTransport) => {
       settings: { maxSteps: 2, batchSize: 2, lr: 1e-2, device: 'cpu' },
     });
     expect((await api.listRuns({}))[0]).toMatchObject({ id: started.runId, datasetName: 'six' });
-    await workbench.jobs.wait(started.jobId);
+    await ctx.workbench.jobs.wait(started.jobId);
     const { run, metrics } = await api.getRun({ runId: started.runId });
     expect(run).toMatchObject({ status: 'completed', step: 2, totalSteps: 2, baseModelName: 'fixture' });
     expect(run.settings).toMatchObject({ maxSteps: 2, batchSize: 2, maxLength: defaults.settings.maxLength });
@@ -62,11 +41,11 @@ describe.each(TRANSPORTS)('training API over %s', (_name, makeTransport) => {
   });
 
   it('refuses unknown runs and bad settings with the field named', async () => {
-    const api = transport.client;
+    const api = ctx.transport.client;
     const missing = await rejection(api.getRun({ runId: 42 }));
     expect([missing.code, missing.message]).toEqual(['not_found', 'runId: no run with id 42']);
     const bad = await rejection(
-      transport.raw('startTraining', { datasetId: 1, baseModelId: 1, settings: { beta: -1 } }),
+      ctx.transport.raw('startTraining', { datasetId: 1, baseModelId: 1, settings: { beta: -1 } }),
     );
     expect(bad.code).toBe('invalid_input');
     expect(bad.message).toMatch(/settings\.beta/);
