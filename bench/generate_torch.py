@@ -12,30 +12,16 @@ Usage: generate_torch.py CHECKPOINT_DIR '{"threads":2,"repeats":3,"n":8,"newToke
 
 import json
 import pathlib
-import struct
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+from torch_common import read_safetensors, rotate_half
 
 DIR, S = pathlib.Path(sys.argv[1]), json.loads(sys.argv[2])
 torch.set_num_threads(S["threads"])
 torch.manual_seed(0)
-
-
-def read_safetensors(path):
-    raw = path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    body = memoryview(raw)[8 + n:]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(body[a:b]), dtype=torch.float32).reshape(info["shape"])
-    return out
 
 
 CFG = json.loads((DIR / "config.json").read_text())
@@ -47,11 +33,6 @@ INV_FREQ = 1.0 / (CFG["rope_theta"] ** (torch.arange(0, D, 2, dtype=torch.int64)
 
 def rms_norm(x, w):
     return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + EPS))
-
-
-def rotate_half(x):
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
 def step(ids, past):

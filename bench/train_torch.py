@@ -12,12 +12,12 @@ Usage: train_torch.py DIR THREADS WARMUP STEPS '{"R":16,"ALPHA":32,"LR":5e-5,"BE
 import json
 import pathlib
 import resource
-import struct
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+from torch_common import read_safetensors, rotate_half
 
 DIR, THREADS, WARMUP, STEPS = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 H = json.loads(sys.argv[5])
@@ -26,27 +26,8 @@ MODULES = {"q_proj": "self_attn", "k_proj": "self_attn", "v_proj": "self_attn", 
            "gate_proj": "mlp", "up_proj": "mlp", "down_proj": "mlp"}
 
 
-def read_safetensors(path):
-    raw = path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    body = memoryview(raw)[8 + n:]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(body[a:b]), dtype=torch.float32).reshape(info["shape"])
-    return out
-
-
 def rms_norm(x, w, eps):
     return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
-
-
-def rotate_half(x):
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
 def forward(cfg, w, lora, scale, ids, mask):
