@@ -25,6 +25,12 @@ export class CallState {
     this.#message = message;
   }
 
+  /** Forgets the last error and message (a new selection starts clean). */
+  clear(): void {
+    this.#error = null;
+    this.#message = null;
+  }
+
   /** Runs `call` unless one is running; null when it failed (the error is kept) or was ignored. */
   async run<T>(call: () => Promise<T>): Promise<T | null> {
     if (this.#busy) return null;

@@ -2,20 +2,19 @@
 // (create, rebuild, delete, import, export); each failure keeps the server's message verbatim.
 import type { Dataset } from '../../../src-shared/labeling-schemas';
 import type { WorkbenchClient } from './api/workbench-client';
+import { CallState } from './call-state.svelte';
 import { errorMessage } from './error-message';
 
 export type CreateDatasetInput = Parameters<WorkbenchClient['createDataset']>[0];
 
-export class DatasetStore {
+export class DatasetStore extends CallState {
   readonly #api: WorkbenchClient;
   #datasets = $state.raw<readonly Dataset[]>([]);
   #loaded = $state(false);
   #selectedId = $state<number | null>(null);
-  #busy = $state(false);
-  #error = $state<string | null>(null);
-  #message = $state<string | null>(null);
 
   constructor(api: WorkbenchClient) {
+    super();
     this.#api = api;
   }
 
@@ -28,20 +27,10 @@ export class DatasetStore {
   get selected(): Dataset | undefined {
     return this.#datasets.find((dataset) => dataset.id === this.#selectedId);
   }
-  get busy(): boolean {
-    return this.#busy;
-  }
-  get error(): string | null {
-    return this.#error;
-  }
-  get message(): string | null {
-    return this.#message;
-  }
 
   select(datasetId: number | null): void {
     this.#selectedId = datasetId;
-    this.#error = null;
-    this.#message = null;
+    this.clear();
   }
 
   async load(): Promise<void> {
@@ -49,47 +38,32 @@ export class DatasetStore {
       this.#datasets = await this.#api.listDatasets({});
       this.#loaded = true;
     } catch (error) {
-      this.#error = `Could not load datasets: ${errorMessage(error)}`;
+      this.fail(`Could not load datasets: ${errorMessage(error)}`);
     }
   }
 
   /** Creates a dataset and selects it; true when the server accepted it. */
   async create(input: CreateDatasetInput): Promise<boolean> {
-    const created = await this.#run(() => this.#api.createDataset(input));
+    const created = await this.run(() => this.#api.createDataset(input));
     if (!created) return false;
     await this.load();
     this.#selectedId = created.id;
-    this.#message = `Created “${created.name}” with ${created.stats.pairs} pairs.`;
+    this.say(`Created “${created.name}” with ${created.stats.pairs} pairs.`);
     return true;
   }
 
   async rebuild(datasetId: number): Promise<void> {
-    const rebuilt = await this.#run(() => this.#api.rebuildDataset({ datasetId }));
+    const rebuilt = await this.run(() => this.#api.rebuildDataset({ datasetId }));
     if (!rebuilt) return;
     await this.load();
-    this.#message = `Rebuilt “${rebuilt.name}”: ${rebuilt.stats.pairs} pairs.`;
+    this.say(`Rebuilt “${rebuilt.name}”: ${rebuilt.stats.pairs} pairs.`);
   }
 
   async remove(datasetId: number): Promise<void> {
-    const deleted = await this.#run(() => this.#api.deleteDataset({ datasetId }));
+    const deleted = await this.run(() => this.#api.deleteDataset({ datasetId }));
     if (!deleted) return;
     this.#selectedId = null;
     await this.load();
-    this.#message = 'Dataset deleted.';
-  }
-
-  async #run<T>(call: () => Promise<T>): Promise<T | null> {
-    if (this.#busy) return null;
-    this.#busy = true;
-    this.#error = null;
-    this.#message = null;
-    try {
-      return await call();
-    } catch (error) {
-      this.#error = errorMessage(error);
-      return null;
-    } finally {
-      this.#busy = false;
-    }
+    this.say('Dataset deleted.');
   }
 }
