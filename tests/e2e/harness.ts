@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const ARTIFACTS_DIR = path.resolve('tests/e2e/artifacts');
 
@@ -71,4 +71,33 @@ export async function callApi<T>(server: RunningServer, method: string, input: u
   if (response.status !== 200)
     throw new Error(`${method}: HTTP ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
+}
+
+export interface OpenApp {
+  server: RunningServer;
+  browser: Browser;
+  page: Page;
+}
+
+/** The served app on `dataDir`, open in one Chromium page (1280x860 unless `pageOptions` say otherwise). */
+export async function openApp(
+  dataDir: string,
+  pageOptions: BrowserContextOptions = { viewport: { width: 1280, height: 860 } },
+): Promise<OpenApp> {
+  const server = await startServer(dataDir);
+  try {
+    const browser = await launchChromium();
+    const page = await browser.newPage(pageOptions);
+    await page.goto(server.url);
+    return { server, browser, page };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/** Closes what openApp opened (either part may be missing when it failed). */
+export async function closeApp(app: Partial<Pick<OpenApp, 'server' | 'browser'>>): Promise<void> {
+  await app.browser?.close();
+  await app.server?.stop();
 }

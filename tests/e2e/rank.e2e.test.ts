@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RatingSummary } from '../../src-shared/schemas';
-import { launchChromium, startServer, type RunningServer } from './harness';
+import { callApi, closeApp, openApp, type RunningServer } from './harness';
 
 let workDir: string;
 let server: RunningServer;
@@ -21,15 +21,11 @@ beforeAll(async () => {
     { prompt: 'Name a prime number.', chosen: 'Two, the only even one.', rejected: 'Nine.' },
   ];
   writeFileSync(path.join(workDir, 'pairs.jsonl'), rows.map((row) => JSON.stringify(row)).join('\n'));
-  server = await startServer(path.join(workDir, 'data'));
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  await page.goto(server.url);
+  ({ server, browser, page } = await openApp(path.join(workDir, 'data')));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await closeApp({ browser, server });
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -58,12 +54,7 @@ it('ranks three candidates by keyboard and stores the pairs it implies', async (
   expect(await page.getByTestId('rank-result').textContent()).toMatch(/made 1 new pair and 3 ratings/);
 
   const annotatorId = Number(await page.getByTestId('annotator-select').inputValue());
-  const response = await fetch(`${server.url}api/listRatings`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ annotatorId }),
-  });
-  const ratings = (await response.json()) as RatingSummary[];
+  const ratings = await callApi<RatingSummary[]>(server, 'listRatings', { annotatorId });
   expect(ratings).toHaveLength(3);
   expect(shown).toHaveLength(3);
 });

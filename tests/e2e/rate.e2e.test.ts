@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RatingSummary } from '../../src-shared/schemas';
-import { ARTIFACTS_DIR, launchChromium, startServer, type RunningServer } from './harness';
+import { ARTIFACTS_DIR, callApi, closeApp, openApp, startServer, type RunningServer } from './harness';
 
 const FIXTURES = path.resolve('tests/e2e/fixtures');
 
@@ -34,16 +34,6 @@ async function rateWith(key: string): Promise<string> {
   return before;
 }
 
-async function apiCall<T>(method: string, input: unknown): Promise<T> {
-  const response = await fetch(`${server.url}api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(input),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as T;
-}
-
 async function progressText(): Promise<string> {
   await idle();
   return `${await page.getByTestId('progress-rated').textContent()}/${await page.getByTestId('progress-total').textContent()}`;
@@ -51,15 +41,11 @@ async function progressText(): Promise<string> {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'dpo-e2e-'));
-  server = await startServer(dataDir);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  await page.goto(server.url);
+  ({ server, browser, page } = await openApp(dataDir));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await closeApp({ browser, server });
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -103,7 +89,7 @@ describe('Rate view in Chromium', () => {
     await expect.poll(progressText).toBe('5/8');
 
     const annotatorId = Number(await page.getByTestId('annotator-select').inputValue());
-    const stored = await apiCall<RatingSummary[]>('listRatings', { annotatorId });
+    const stored = await callApi<RatingSummary[]>(server, 'listRatings', { annotatorId });
     expect(stored.map((r) => [String(r.pairId), r.shownChoice, r.strength, r.note])).toEqual([
       [rated[4], 'skip', null, null],
       [rated[3], 'tie', null, 'close call'],

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium, startServer, type RunningServer } from './harness';
+import { closeApp, openApp, type RunningServer } from './harness';
 
 const FIXTURES = path.resolve('tests/e2e/fixtures');
 
@@ -16,15 +16,11 @@ let page: Page;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'dpo-e2e-tags-'));
-  server = await startServer(dataDir);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  await page.goto(server.url);
+  ({ server, browser, page } = await openApp(dataDir));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await closeApp({ browser, server });
   rmSync(dataDir, { recursive: true, force: true });
 });
 
