@@ -12,6 +12,10 @@ import {
   loadPeftAdapter,
   SafetensorsFile,
 } from '../src-main/models/index';
+import {
+  CHAT_WORDS_TOKENIZER_CONFIG,
+  CHAT_WORDS_TOKENIZER_JSON,
+} from '../src-main/models/tokenizer-test-support';
 import { openGraph } from '../src-main/train/index';
 
 const cli = (...args: string[]) =>
@@ -180,55 +184,8 @@ describe('dpo-workbench train dpo, logprobs and merge', () => {
   it('logprobs on text and conversational rows equals the same rows pre-tokenized with eos appended', () => {
     const model = path.join(work, 'llama-with-tokenizer');
     cpSync(path.join(FIXTURES, 'llama'), model, { recursive: true });
-    const words = [
-      '<pad>',
-      '<s>',
-      '</s>',
-      '<|user|>',
-      '<|assistant|>',
-      'hi',
-      'there',
-      'yes',
-      'no',
-      'what',
-      '?',
-    ];
-    const special = words.slice(0, 5).map((content, id) => ({
-      id,
-      content,
-      special: true,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-    }));
-    writeFileSync(
-      path.join(model, 'tokenizer.json'),
-      JSON.stringify({
-        version: '1.0',
-        added_tokens: special,
-        normalizer: null,
-        pre_tokenizer: { type: 'WhitespaceSplit' },
-        post_processor: null,
-        decoder: null,
-        model: {
-          type: 'WordLevel',
-          vocab: Object.fromEntries(words.map((w, i) => [w, i])),
-          unk_token: '<pad>',
-        },
-      }),
-    );
-    writeFileSync(
-      path.join(model, 'tokenizer_config.json'),
-      JSON.stringify({
-        bos_token: '<s>',
-        eos_token: '</s>',
-        chat_template:
-          "{% for m in messages %}{% if m['role'] == 'user' %}<|user|> {{ m['content'] }} {% else %}" +
-          "<|assistant|> {{ m['content'] }} </s> {% endif %}{% endfor %}" +
-          '{% if add_generation_prompt %}<|assistant|> {% endif %}',
-      }),
-    );
+    writeFileSync(path.join(model, 'tokenizer.json'), JSON.stringify(CHAT_WORDS_TOKENIZER_JSON));
+    writeFileSync(path.join(model, 'tokenizer_config.json'), JSON.stringify(CHAT_WORDS_TOKENIZER_CONFIG));
     const text = path.join(work, 'text.jsonl');
     writeFileSync(
       text,

@@ -3,6 +3,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { specialAddedTokens } from '../models/tokenizer-test-support';
 
 const MODEL_FIXTURES = join(import.meta.dirname, '..', 'models', 'fixtures');
 const SPECIALS = ['<unk>', '<s>', '</s>', '<|user|>', '<|assistant|>'];
@@ -19,15 +20,7 @@ export const PRINTABLE_CHARACTERS = [
 export function characterTokenizerJson(tokens: readonly string[], specials: number, bos?: string): unknown {
   return {
     version: '1.0',
-    added_tokens: tokens.slice(0, specials).map((content, id) => ({
-      id,
-      content,
-      special: true,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-    })),
+    added_tokens: specialAddedTokens(tokens.slice(0, specials)),
     normalizer: null,
     pre_tokenizer: null,
     post_processor:

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelTokenizer } from './tokenizer';
+import { specialAddedTokens } from './tokenizer-test-support';
 
 const SPECIALS = ['<s>', '</s>', '<pad>', '<|user|>', '<|assistant|>'];
 const PIECES = ['h', 'e', 'l', 'o', 'w', 'r', 'd', 'he', 'll', 'hell', 'hello', 'wo', 'wor', 'worl', 'world'];
@@ -13,15 +14,7 @@ const VOCAB = Object.fromEntries([...SPECIALS, ...PIECES].map((token, id) => [to
 
 const TOKENIZER_JSON = {
   version: '1.0',
-  added_tokens: SPECIALS.map((content, id) => ({
-    id,
-    content,
-    special: true,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-  })),
+  added_tokens: specialAddedTokens(SPECIALS),
   normalizer: null,
   pre_tokenizer: { type: 'WhitespaceSplit' },
   post_processor: {

@@ -5,35 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelTokenizer } from '../models/index';
+import { CHAT_WORDS_TOKENIZER_CONFIG, CHAT_WORDS_TOKENIZER_JSON } from '../models/tokenizer-test-support';
 import { collatePairs, readPairs, tokenizeRow } from './collate';
 
-const WORDS = ['<pad>', '<s>', '</s>', '<|user|>', '<|assistant|>', 'hi', 'there', 'yes', 'no', 'what', '?'];
 const TOKENIZER = ModelTokenizer.fromSources({
   folder: '/fixture',
-  tokenizerJson: {
-    version: '1.0',
-    added_tokens: ['<pad>', '<s>', '</s>', '<|user|>', '<|assistant|>'].map((content, id) => ({
-      id,
-      content,
-      special: true,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-    })),
-    normalizer: null,
-    pre_tokenizer: { type: 'WhitespaceSplit' },
-    post_processor: null,
-    decoder: null,
-    model: { type: 'WordLevel', vocab: Object.fromEntries(WORDS.map((w, i) => [w, i])), unk_token: '<pad>' },
-  },
-  tokenizerConfig: {
-    bos_token: '<s>',
-    eos_token: '</s>',
-    chat_template:
-      "{% for m in messages %}{% if m['role'] == 'user' %}<|user|> {{ m['content'] }} {% else %}" +
-      "<|assistant|> {{ m['content'] }} </s> {% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|> {% endif %}",
-  },
+  tokenizerJson: CHAT_WORDS_TOKENIZER_JSON,
+  tokenizerConfig: CHAT_WORDS_TOKENIZER_CONFIG,
 });
 
 describe('collatePairs', () => {
