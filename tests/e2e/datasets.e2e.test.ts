@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../../src-shared/labeling-schemas';
 import type { Annotator, RatingSummary } from '../../src-shared/schemas';
-import { ARTIFACTS_DIR, launchChromium, startServer, type RunningServer } from './harness';
+import { ARTIFACTS_DIR, callApi, launchChromium, startServer, type RunningServer } from './harness';
 
 const PAIRS = 24;
 const TAG = { name: 'factual error', key: 'f' };
@@ -19,16 +19,6 @@ let browser: Browser;
 let page: Page;
 let annotatorId: number;
 let exportedPath: string;
-
-async function apiCall<T>(server: RunningServer, method: string, input: unknown): Promise<T> {
-  const response = await fetch(`${server.url}api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(input),
-  });
-  expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as T;
-}
 
 async function shownCount(): Promise<string> {
   const view = page.locator('[data-testid=rate-view][data-busy=false]');
@@ -67,8 +57,8 @@ beforeAll(async () => {
   );
   writeFileSync(path.join(workDir, 'pairs.jsonl'), `${rows.join('\n')}\n`);
   first = await startServer(path.join(workDir, 'first'));
-  await apiCall(first, 'setRatingTags', { tags: [TAG] });
-  await apiCall<Annotator>(first, 'createAnnotator', { name: 'Ada' });
+  await callApi(first, 'setRatingTags', { tags: [TAG] });
+  await callApi<Annotator>(first, 'createAnnotator', { name: 'Ada' });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
   await page.goto(first.url);
@@ -108,12 +98,12 @@ describe('labeling and datasets in Chromium', () => {
     ).toBe('false');
     // Quality checks (already rated pairs shown again) may come up; rating them is part of the work.
     for (let i = 0; i < 40; i += 1) {
-      const live = await apiCall<RatingSummary[]>(first, 'listRatings', { annotatorId, limit: 500 });
+      const live = await callApi<RatingSummary[]>(first, 'listRatings', { annotatorId, limit: 500 });
       if (live.length >= 20) break;
       await press(i % 3 === 0 ? 'b' : '1');
     }
 
-    const live = await apiCall<RatingSummary[]>(first, 'listRatings', { annotatorId, limit: 500 });
+    const live = await callApi<RatingSummary[]>(first, 'listRatings', { annotatorId, limit: 500 });
     expect(live).toHaveLength(20);
     const choices = live.map((rating) => rating.choice);
     expect(choices).toContain('tie');
@@ -126,12 +116,12 @@ describe('labeling and datasets in Chromium', () => {
       .poll(async () => Number(await page.getByTestId('stats-checks').textContent()))
       .toBeGreaterThan(0);
 
-    const tagged = await apiCall<Dataset>(first, 'createDataset', {
+    const tagged = await callApi<Dataset>(first, 'createDataset', {
       name: 'tagged only',
       filters: { tags: [TAG.name] },
     });
     expect(tagged.stats.comparisons).toBe(1);
-    await apiCall(first, 'deleteDataset', { datasetId: tagged.id });
+    await callApi(first, 'deleteDataset', { datasetId: tagged.id });
   });
 
   it('builds a dataset in the Datasets view and exports it', async () => {
@@ -177,10 +167,10 @@ describe('labeling and datasets in Chromium', () => {
     await page.getByTestId('file-import-input').setInputFiles(exportedPath);
     await expect.poll(() => page.getByTestId('file-import-result').textContent()).toContain('18 pairs');
 
-    const datasets = await apiCall<Dataset[]>(second, 'listDatasets', {});
+    const datasets = await callApi<Dataset[]>(second, 'listDatasets', {});
     const reimported = datasets.find((dataset) => dataset.name === 'reimported');
     expect(reimported?.stats.pairs).toBe(18);
-    const again = await apiCall<{ content: string }>(second, 'exportDataset', {
+    const again = await callApi<{ content: string }>(second, 'exportDataset', {
       datasetId: reimported?.id,
       format: 'trl',
     });

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelVersion } from '../../src-shared/api-models';
 import { makeTempDir } from '../../src-main/store/test-support';
-import { ARTIFACTS_DIR, launchChromium, startServer, type RunningServer } from './harness';
+import { ARTIFACTS_DIR, callApi, launchChromium, startServer, type RunningServer } from './harness';
 
 const PROMPTS = ['What is the capital of France?', 'What is 12 + 30?'];
 const N = 3;
@@ -19,15 +19,7 @@ let browser: Browser;
 let page: Page;
 let model: ModelVersion;
 
-async function apiCall<T>(method: string, input: unknown): Promise<T> {
-  const response = await fetch(`${server.url}api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(input),
-  });
-  expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as T;
-}
+const apiCall = <T>(method: string, input: unknown): Promise<T> => callApi<T>(server, method, input);
 
 beforeAll(async () => {
   workDir = makeTempDir('dpo-e2e-generate-');
