@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compareKeyAction } from './compare-keys';
+import { keyPress } from './key-press-test-support';
 
-const press = (key: string, extra: Partial<Parameters<typeof compareKeyAction>[0]> = {}) =>
-  compareKeyAction({
-    key,
-    code: /^\d$/.test(key) ? `Digit${key}` : '',
-    shiftKey: false,
-    ctrlKey: false,
-    metaKey: false,
-    altKey: false,
-    repeat: false,
-    inTextField: false,
-    ...extra,
-  });
+const press = (key: string, extra: Parameters<typeof keyPress>[1] = {}) =>
+  compareKeyAction(keyPress(key, extra));
 
 describe('compare keys', () => {
   it("votes with the Rate view's keys", () => {

@@ -1,22 +1,8 @@
 // Unit tests for the Rate view's keyboard map: every key, Shift for strong, and silence while typing a note.
 import { describe, expect, it } from 'vitest';
 import { RESERVED_RATING_KEYS } from '../../../src-shared/labeling-schemas';
-import { rateKeyAction, type RateKeyPress } from './rate-keys';
-
-function press(key: string, extra: Partial<RateKeyPress> = {}): RateKeyPress {
-  const code = /^[0-9]$/.test(key) ? `Digit${key}` : /^[a-z]$/i.test(key) ? `Key${key.toUpperCase()}` : '';
-  return {
-    key,
-    code,
-    shiftKey: false,
-    ctrlKey: false,
-    metaKey: false,
-    altKey: false,
-    repeat: false,
-    inTextField: false,
-    ...extra,
-  };
-}
+import { keyPress as press } from './key-press-test-support';
+import { rateKeyAction } from './rate-keys';
 
 describe('rateKeyAction', () => {
   it('uses exactly the keys reason tags may not take', () => {
