@@ -1,5 +1,8 @@
 // Execution-provider choice for onnxruntime-node: 'auto' tries CUDA then falls back to CPU and says why;
 // an explicit 'cuda' without the provider libraries fails with the fix.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
@@ -34,6 +37,25 @@ function message(error: unknown): string {
 }
 
 /**
+ * Where onnxruntime-node looks for the CUDA provider (the folder of its own native library), or null where
+ * that cannot be told (an unusual layout): then loading is simply tried.
+ */
+export function cudaProviderLibrary(): string | null {
+  const names: Partial<Record<NodeJS.Platform, string>> = {
+    linux: 'libonnxruntime_providers_cuda.so',
+    win32: 'onnxruntime_providers_cuda.dll',
+  };
+  const name = names[process.platform];
+  if (!name) return null;
+  try {
+    const main = createRequire(import.meta.url).resolve('onnxruntime-node');
+    return path.join(path.dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch, name);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Opens a model from a file path (so its external data file resolves next to it). onnxruntime-node throws
  * when the CUDA provider library is missing, which is what 'auto' catches.
  */
@@ -43,6 +65,15 @@ export async function openSession(modelPath: string, options: SessionOptions = {
     return {
       session: await ort.InferenceSession.create(modelPath, ortOptions(options, ['cpu'])),
       device: 'cpu',
+    };
+  }
+  // 'auto' without the provider library: straight to the CPU, without onnxruntime's load errors on stderr.
+  const library = device === 'auto' ? cudaProviderLibrary() : null;
+  if (library !== null && !existsSync(library)) {
+    return {
+      session: await ort.InferenceSession.create(modelPath, ortOptions(options, ['cpu'])),
+      device: 'cpu',
+      reason: `CUDA unavailable, running on CPU: the onnxruntime CUDA provider is not installed (no ${library}). ${CUDA_SETUP_HINT}`,
     };
   }
   try {
