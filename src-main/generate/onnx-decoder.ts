@@ -265,7 +265,9 @@ function generatorTokenizer(model: ModelTokenizer): GeneratorTokenizer {
       }
       return model.encode(prompt);
     },
-    decode: (ids) => model.decode(ids),
+    // Shown and stored text leaves special tokens out, as transformers' text-generation pipeline and
+    // vLLM do by default; the token ids keep them.
+    decode: (ids) => model.decode(ids, { skipSpecialTokens: true }),
   };
 }
 
