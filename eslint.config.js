@@ -18,24 +18,30 @@ const layers = [
   'cli',
 ];
 
-/** Forbids importing any src-main layer not listed in `allowed` (and Electron unless allowed). */
+/**
+ * Forbids importing any src-main layer not listed in `allowed` (and Electron unless allowed). Layers are
+ * matched by where a relative import really lands (one block per folder depth), so a room inside a layer
+ * that shares a layer's name (services/train/) is not mistaken for that layer.
+ */
 function boundary(folder, allowed, { electron = false, shared = true } = {}) {
-  const patterns = layers
-    .filter((layer) => layer !== folder && !allowed.includes(layer))
-    .map((layer) => ({
-      group: [`**/${layer}/*`, `../${layer}`, `../../src-main/${layer}/*`],
-      message: `src-main/${folder} may not import src-main/${layer} (see ARCHITECTURE.md, Who may import whom).`,
-    }));
-  if (!shared)
-    patterns.push({ group: ['**/src-shared/*'], message: `src-main/${folder} imports nothing of ours.` });
-  patterns.push({ group: ['**/src-renderer/*'], message: 'The main side never imports the renderer.' });
+  const forbidden = layers.filter((layer) => layer !== folder && !allowed.includes(layer));
   const paths = electron
     ? []
     : [{ name: 'electron', message: 'electron is imported only in main.ts, transport/ and preload/.' }];
-  return {
-    files: [`src-main/${folder}/**/*.ts`],
-    rules: { 'no-restricted-imports': ['error', { patterns, paths }] },
-  };
+  return [1, 2, 3, 4].map((depth) => {
+    const up = '\\.\\./'.repeat(depth);
+    const patterns = forbidden.map((layer) => ({
+      regex: `^(${up}${layer}|.*src-main/${layer})(/|$)`,
+      message: `src-main/${folder} may not import src-main/${layer} (see ARCHITECTURE.md, Who may import whom).`,
+    }));
+    if (!shared)
+      patterns.push({ group: ['**/src-shared/*'], message: `src-main/${folder} imports nothing of ours.` });
+    patterns.push({ group: ['**/src-renderer/*'], message: 'The main side never imports the renderer.' });
+    return {
+      files: [`src-main/${folder}/${'*/'.repeat(depth - 1)}*.ts`],
+      rules: { 'no-restricted-imports': ['error', { patterns, paths }] },
+    };
+  });
 }
 
 export default tseslint.config(
@@ -66,16 +72,16 @@ export default tseslint.config(
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
   },
-  boundary('engine', [], { shared: false }),
-  boundary('models', ['engine']),
-  boundary('runtime', ['engine']),
-  boundary('generate', ['models', 'engine', 'runtime']),
-  boundary('train', ['models', 'engine', 'runtime']),
-  boundary('store', []),
-  boundary('services', ['engine', 'runtime', 'models', 'generate', 'train', 'store']),
-  boundary('transport', ['services', 'store'], { electron: true }),
-  boundary('preload', [], { electron: true }),
-  boundary('cli', ['services', 'transport']),
+  ...boundary('engine', [], { shared: false }),
+  ...boundary('models', ['engine']),
+  ...boundary('runtime', ['engine']),
+  ...boundary('generate', ['models', 'engine', 'runtime']),
+  ...boundary('train', ['models', 'engine', 'runtime']),
+  ...boundary('store', []),
+  ...boundary('services', ['engine', 'runtime', 'models', 'generate', 'train', 'store']),
+  ...boundary('transport', ['services', 'store'], { electron: true }),
+  ...boundary('preload', [], { electron: true }),
+  ...boundary('cli', ['services', 'transport']),
   {
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.svelte'],
     languageOptions: { globals: { ...globals.browser } },

@@ -10,7 +10,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { characterTokenizerJson, PRINTABLE_CHARACTERS } from '../src-main/generate/checkpoint-fixture';
 import { loadGenerator } from '../src-main/generate/index';
-import { runGeneration, type GenerationRequest } from '../src-main/services/generate-job';
+import { runGeneration, type GenerationRequest } from '../src-main/services/generate/generate-job';
 import { smolLm2Config, writeRandomLlama } from './smollm2-checkpoint';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());

@@ -16,7 +16,7 @@ import {
   splitBatch,
   type BundleModel,
   type ClusterBundleRequest,
-} from '../src-main/services/cluster-bundle';
+} from '../src-main/services/train/cluster-bundle';
 import type { StoredDatasetRow } from '../src-main/store/datasets-repo';
 
 interface OptionNames {

@@ -2,9 +2,9 @@
 // TRL JSONL, `trl dpo --config` YAML, accelerate and DeepSpeed ZeRO-2 configs, a README).
 import path from 'node:path';
 import type { Command } from 'commander';
-import { exportClusterBundleAt } from '../services/cluster-bundle';
+import { exportClusterBundleAt } from '../services/train/cluster-bundle';
 import { defaultDataDir } from '../services/data-dir';
-import { DPO_LOSS_TYPES, SCHEDULE_KINDS, type TrainArgs } from '../services/train-job';
+import { DPO_LOSS_TYPES, SCHEDULE_KINDS, type TrainArgs } from '../services/train/train-job';
 import { parseChoice } from './parse-options';
 import { parseInteger, parseList, parseNumber } from './train-command';
 

@@ -1,7 +1,7 @@
 // `dpo-workbench device`: where the engine runs on this machine (CUDA or CPU) and why.
 import type { Command } from 'commander';
 import { DeviceRequest } from '../../src-shared/schemas';
-import { probeDevice } from '../services/device-probe';
+import { probeDevice } from '../services/models/device-probe';
 import { parseChoice } from './parse-options';
 
 export function registerDevice(program: Command): void {

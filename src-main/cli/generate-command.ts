@@ -1,6 +1,6 @@
 // `dpo-workbench generate`: best-of-N candidates for every prompt of a file, one JSON row per candidate.
 import type { Command } from 'commander';
-import { runGenerateFileJob } from '../services/generate-file-job';
+import { runGenerateFileJob } from '../services/generate/generate-file-job';
 import { parseChoice } from './parse-options';
 import { parseInteger, parseNumber } from './train-command';
 

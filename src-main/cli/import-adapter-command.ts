@@ -2,7 +2,7 @@
 // bundle's TRL job) as a tuned version of the model its adapter_config.json names, for the Compare view.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { importAdapterAt } from '../services/adapter-import';
+import { importAdapterAt } from '../services/models/adapter-import';
 import { defaultDataDir } from '../services/data-dir';
 import { parseInteger } from './train-command';
 

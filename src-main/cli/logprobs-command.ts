@@ -1,6 +1,6 @@
 // `dpo-workbench logprobs`: sequence log-probs of each PAIRS.jsonl row under a model (+ adapter), as JSONL.
 import type { Command } from 'commander';
-import { runLogprobsJob } from '../services/logprobs-job';
+import { runLogprobsJob } from '../services/train/logprobs-job';
 import { parseChoice } from './parse-options';
 import { parseInteger } from './train-command';
 

@@ -1,6 +1,6 @@
 // `dpo-workbench merge`: a base checkpoint and a PEFT adapter -> one merged Hugging Face checkpoint folder.
 import type { Command } from 'commander';
-import { runMergeJob } from '../services/merge-job';
+import { runMergeJob } from '../services/models/merge-job';
 
 export function registerMerge(program: Command): void {
   program

@@ -7,7 +7,7 @@ import {
   SCHEDULE_KINDS,
   TRAIN_DEFAULTS as D,
   type TrainArgs,
-} from '../services/train-job';
+} from '../services/train/train-job';
 import { parseChoice } from './parse-options';
 
 // Number and list parsers that fail with a message naming the flag and the value.

@@ -3,10 +3,10 @@
 import type { ApiHandlers } from '../../src-shared/api';
 import { openDatabase } from '../store/open-database';
 import { RunsRepo } from '../store/runs-repo';
-import { EventBus } from './event-bus';
-import { probeDevice } from './device-probe';
-import { JobRunner } from './job-runner';
-import { createModelsService, registerEmbeddedModel, type ModelsService } from './models-service';
+import { EventBus } from './jobs/event-bus';
+import { probeDevice } from './models/device-probe';
+import { JobRunner } from './jobs/job-runner';
+import { createModelsService, registerEmbeddedModel, type ModelsService } from './models/models-service';
 import { appVersion, findProjectRoot } from './project-root';
 import { createDataServices, createServices, type DataServices } from './workbench-services';
 

@@ -1,6 +1,6 @@
 // Browser-mode security and events: Host/Origin checks, the token beyond loopback, JSON only, and SSE.
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../services/event-bus';
+import { EventBus } from '../services/jobs/event-bus';
 import type { HandlerRegistry } from './handler-registry';
 import { createHttpApp, isLoopbackHost, startHttpServer } from './http-transport';
 

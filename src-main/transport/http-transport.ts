@@ -10,7 +10,7 @@ import { Hono, type Context, type Next } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { ApiError } from '../../src-shared/errors';
 import { CONTENT_SECURITY_POLICY } from '../../src-shared/security';
-import type { EventBus } from '../services/event-bus';
+import type { EventBus } from '../services/jobs/event-bus';
 import { toApiError, type HandlerRegistry } from './handler-registry';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);

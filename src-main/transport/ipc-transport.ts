@@ -3,7 +3,7 @@
 // subset of ipcMain so the contract tests drive it without the Electron binary.
 import { API_METHODS, IPC_EVENT_CHANNEL, ipcChannel } from '../../src-shared/api-methods';
 import { ApiError, encodeApiError } from '../../src-shared/errors';
-import type { EventBus } from '../services/event-bus';
+import type { EventBus } from '../services/jobs/event-bus';
 import { toApiError, type HandlerRegistry } from './handler-registry';
 
 export interface IpcInvokeEvent {

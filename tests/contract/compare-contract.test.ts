@@ -8,7 +8,10 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src-shared/api';
 import type { Comparison } from '../../src-shared/compare-schemas';
-import { registerCompareModels, type CompareModels } from '../../src-main/services/compare-test-support';
+import {
+  registerCompareModels,
+  type CompareModels,
+} from '../../src-main/services/compare/compare-test-support';
 import { openWorkbench, type Workbench } from '../../src-main/services/open-workbench';
 import { rejection, TRANSPORTS, type TestTransport } from './transports';
 

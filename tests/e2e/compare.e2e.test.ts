@@ -5,8 +5,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCompareModels, type CompareModels } from '../../src-main/services/compare-test-support';
-import { EventBus } from '../../src-main/services/event-bus';
+import {
+  registerCompareModels,
+  type CompareModels,
+} from '../../src-main/services/compare/compare-test-support';
+import { EventBus } from '../../src-main/services/jobs/event-bus';
 import { createDataServices } from '../../src-main/services/workbench-services';
 import { openDatabase } from '../../src-main/store/open-database';
 import { makeTempDir, removeDir } from '../../src-main/store/test-support';

@@ -14,7 +14,7 @@ import {
 import type { ApiMethod } from '../../../src-shared/api-methods';
 import type { CompareVote } from '../../../src-shared/compare-schemas';
 import { judgeAnswer, type Fact } from '../../models/tiny/corpus';
-import { runGeneration } from '../generate-job';
+import { runGeneration } from '../generate/generate-job';
 import { openWorkbench, type Workbench } from '../open-workbench';
 import { demoPrompts } from './demo-prompts';
 import type { Accuracy, DemoReport } from './demo-table';

@@ -22,7 +22,7 @@ import {
   type TrainDpoInput,
 } from '../../train/index';
 import { trlConversationalRow, trlStandardRow } from '../export/export-rows';
-import { safetensorsReader } from '../train-job';
+import { safetensorsReader } from './train-job';
 
 export const TRAIN_FILE = 'train.jsonl';
 export const EVAL_FILE = 'eval.jsonl';

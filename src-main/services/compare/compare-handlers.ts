@@ -1,0 +1,22 @@
+// The Compare methods of the contract, over the compare service and the reward-margins service.
+import type { ApiHandlers } from '../../../src-shared/api';
+import type { compareContract } from '../../../src-shared/api-compare';
+import type { CompareService } from './compare-service';
+import type { RewardMarginsService } from './reward-margins';
+
+type CompareHandlers = Pick<ApiHandlers, keyof typeof compareContract>;
+
+export function createCompareHandlers(
+  compare: CompareService,
+  margins: RewardMarginsService,
+): CompareHandlers {
+  return {
+    createComparison: (input) => compare.create(input),
+    getComparison: ({ comparisonId }) => compare.get(comparisonId),
+    voteComparison: (input) => compare.vote(input),
+    revealComparison: ({ comparisonId }) => compare.reveal(comparisonId),
+    resumeComparison: ({ comparisonId }) => compare.resume(comparisonId),
+    listComparisons: ({ limit }) => compare.list(limit),
+    getRewardMargins: ({ runId }) => margins.get(runId),
+  };
+}

@@ -1,0 +1,72 @@
+// Importing a file (pairs or prompts, any supported format) all-or-nothing: every row is validated before
+// the first one is stored, then the pairs, prompts and, when asked, a dataset snapshot go in one transaction.
+import type Database from 'better-sqlite3';
+import { ApiError } from '../../../src-shared/errors';
+import type { FileImportResult, ImportAs } from '../../../src-shared/schemas';
+import { PairsRepo } from '../../store/pairs-repo';
+import type { DatasetsService } from './datasets-service';
+import type { EventBus } from '../jobs/event-bus';
+import { parseImportFile } from '../import/parse-import-file';
+
+export interface ImportRequest {
+  fileName: string;
+  bytes: Uint8Array;
+  as?: ImportAs;
+  /** Also snapshot the imported pairs as a new dataset of this name (rating = the file's preference). */
+  dataset?: string;
+}
+
+export function createImportService(db: Database.Database, events: EventBus, datasets: DatasetsService) {
+  const pairs = new PairsRepo(db);
+
+  function checkDatasetName(request: ImportRequest, kind: ImportAs): void {
+    if (request.dataset === undefined) return;
+    if (kind === 'prompts') {
+      throw new ApiError(
+        'invalid_input',
+        `${request.fileName}: a dataset needs pairs, and this file holds prompts`,
+      );
+    }
+    if (datasets.nameTaken(request.dataset)) {
+      throw new ApiError('conflict', `a dataset named "${request.dataset}" already exists`);
+    }
+  }
+
+  async function importFile(request: ImportRequest): Promise<FileImportResult> {
+    const parsed = await parseImportFile(request.fileName, request.bytes, request.as);
+    checkDatasetName(request, parsed.kind);
+    const base = { fileName: request.fileName, format: parsed.format, kind: parsed.kind };
+    const result: FileImportResult = db.transaction(() => {
+      if (parsed.kind === 'prompts') {
+        const { promptsAdded, duplicatesSkipped } = pairs.importPrompts(parsed.prompts);
+        const counts = { promptsAdded, duplicatesSkipped };
+        return { ...base, rows: parsed.prompts.length, pairsAdded: 0, ...counts, dataset: null };
+      }
+      const counts = pairs.importPreferencePairs(parsed.pairs);
+      const dataset =
+        request.dataset === undefined
+          ? null
+          : datasets.createFromImport(request.dataset, request.fileName, counts.pairs);
+      return {
+        ...base,
+        rows: parsed.pairs.length,
+        pairsAdded: counts.pairsAdded,
+        promptsAdded: 0,
+        duplicatesSkipped: counts.duplicatesSkipped,
+        dataset: dataset && { id: dataset.id, name: dataset.name },
+      };
+    })();
+    if (result.dataset) events.emit('datasetsChanged', { datasetId: result.dataset.id, kind: 'created' });
+    events.emit('pairsImported', {
+      fileName: result.fileName,
+      rows: result.rows,
+      pairsAdded: result.pairsAdded,
+      duplicatesSkipped: result.duplicatesSkipped,
+    });
+    return result;
+  }
+
+  return { importFile };
+}
+
+export type ImportService = ReturnType<typeof createImportService>;

@@ -1,0 +1,149 @@
+// The labeling and data methods of the contract, over the import, datasets, pairing (with the uncertainty
+// strategy's model scoring) and rating-extras services (the same code the CLI's import and export call).
+import type Database from 'better-sqlite3';
+import type { ApiHandlers } from '../../../src-shared/api';
+import type { labelingContract } from '../../../src-shared/api-labeling';
+import { ApiError } from '../../../src-shared/errors';
+import { ChatMessage } from '../../../src-shared/schemas';
+import { ModelsRepo } from '../../store/models-repo';
+import { PairsRepo } from '../../store/pairs-repo';
+import type { DatasetsService } from './datasets-service';
+import type { EventBus } from '../jobs/event-bus';
+import type { ImportService } from './import-service';
+import { dropNearDuplicates, pairCandidates, type PairingCandidate } from './pairing';
+import type { RatingExtras } from './rating-extras-service';
+import { scoreCandidateRewards } from './uncertainty-scoring';
+
+type LabelingHandlers = Pick<ApiHandlers, keyof typeof labelingContract>;
+
+export interface LabelingDeps {
+  db: Database.Database;
+  events: EventBus;
+  imports: ImportService;
+  datasets: DatasetsService;
+  extras: RatingExtras;
+}
+
+/** A file sent through the API: text as is, binary (Parquet) as base64. */
+export function decode(content: string, encoding: 'utf8' | 'base64'): Uint8Array {
+  return encoding === 'base64'
+    ? new Uint8Array(Buffer.from(content, 'base64'))
+    : new TextEncoder().encode(content);
+}
+
+export function createLabelingHandlers({ db, imports, datasets, extras }: LabelingDeps): LabelingHandlers {
+  const pairs = new PairsRepo(db);
+  const models = new ModelsRepo(db);
+
+  /** The uncertainty strategy's rewards: the kept (not near-duplicate) candidates scored under the version. */
+  async function uncertaintyRewards(
+    promptId: number,
+    { prompt, candidates }: { prompt: string; candidates: readonly PairingCandidate[] },
+    options: { modelId: number | undefined; beta: number; similarityThreshold: number },
+  ) {
+    const { modelId } = options;
+    if (modelId === undefined)
+      throw new ApiError('invalid_input', 'modelId: the uncertainty strategy needs a model version');
+    if (!models.get(modelId)) throw new ApiError('not_found', `modelId: no model with id ${modelId}`);
+    const messagesJson = db
+      .prepare<[number], string | null>('SELECT messages_json FROM prompts WHERE id = ?')
+      .pluck()
+      .get(promptId);
+    const scored = await scoreCandidateRewards({
+      model: models.resolve(modelId),
+      prompt,
+      promptMessages: messagesJson ? ChatMessage.array().parse(JSON.parse(messagesJson)) : null,
+      candidates: dropNearDuplicates(candidates, options.similarityThreshold).kept,
+      beta: options.beta,
+    });
+    return { ...scored, modelId };
+  }
+
+  function promptWithCandidates(promptId: number) {
+    const found = pairs.promptWithCandidates(promptId);
+    if (!found) throw new ApiError('not_found', `promptId: no prompt with id ${promptId}`);
+    return found;
+  }
+
+  return {
+    importFile: ({ fileName, content, encoding, as, dataset }) =>
+      imports.importFile({ fileName, bytes: decode(content, encoding), as, dataset }),
+    listDatasets: () => datasets.list(),
+    getDataset: ({ datasetId }) => datasets.get(datasetId),
+    createDataset: ({ name, ...settings }) => datasets.create(name, settings),
+    rebuildDataset: ({ datasetId, ...changes }) => datasets.rebuild(datasetId, changes),
+    deleteDataset: ({ datasetId }) => {
+      datasets.remove(datasetId);
+      return { deleted: datasetId };
+    },
+    previewDataset: ({ datasetId, split, offset, limit }) =>
+      datasets.preview(datasetId, split, offset, limit),
+    exportDataset: ({ datasetId, format, split }) => {
+      const exported = datasets.exportDataset(datasetId, format, split);
+      const binary = format === 'parquet';
+      return {
+        fileName: exported.fileName,
+        encoding: binary ? 'base64' : 'utf8',
+        content: binary
+          ? Buffer.from(exported.bytes).toString('base64')
+          : new TextDecoder().decode(exported.bytes),
+        rows: exported.rows,
+      };
+    },
+    getDatasetAgreement: ({ datasetId }) => datasets.agreement(datasetId),
+    getRatingTags: () => extras.ratingTags(),
+    setRatingTags: ({ tags }) => extras.setRatingTags(tags),
+    getAnnotatorStats: () => extras.annotatorStats(),
+    listCandidates: ({ promptId }) => {
+      const { prompt, candidates } = promptWithCandidates(promptId);
+      return { promptId, prompt, candidates };
+    },
+    listRankablePrompts: ({ minCandidates, limit }) =>
+      db
+        .prepare<[number, number], { promptId: number; prompt: string; candidates: number }>(
+          `SELECT p.id AS promptId, p.text AS prompt, COUNT(c.id) AS candidates
+             FROM prompts p JOIN candidates c ON c.prompt_id = p.id
+            GROUP BY p.id HAVING COUNT(c.id) >= ? ORDER BY p.id DESC LIMIT ?`,
+        )
+        .all(minCandidates, limit),
+    createPairs: async ({ promptId, strategy, count, seed, similarityThreshold, modelId, beta }) => {
+      const found = promptWithCandidates(promptId);
+      const { candidates } = found;
+      const scored =
+        strategy === 'uncertainty'
+          ? await uncertaintyRewards(promptId, found, { modelId, beta, similarityThreshold })
+          : undefined;
+      const planned = pairCandidates(strategy, candidates, {
+        count,
+        seed,
+        similarityThreshold,
+        ...(scored ? { rewards: scored.rewards } : {}),
+      });
+      const stored = db.transaction(() => {
+        let pairsAdded = 0;
+        for (const [first, second] of planned.pairs) {
+          if (pairs.addPair(promptId, first, second, strategy).added) pairsAdded += 1;
+        }
+        const duplicatesSkipped = planned.pairs.length - pairsAdded;
+        return { pairsAdded, duplicatesSkipped, candidatesDropped: planned.dropped };
+      })();
+      if (!scored) return stored;
+      const reward = (id: number) => scored.rewards.get(id) as number;
+      return {
+        ...stored,
+        uncertainty: {
+          modelId: scored.modelId,
+          basis: scored.basis,
+          note: scored.note,
+          rewards: [...scored.rewards].map(([candidateId, value]) => ({ candidateId, reward: value })),
+          margins: planned.pairs.map(([candidateA, candidateB]) => ({
+            candidateA,
+            candidateB,
+            margin: Math.abs(reward(candidateA) - reward(candidateB)),
+          })),
+        },
+      };
+    },
+    submitRanking: (input) => extras.submitRanking(input),
+  };
+}
