@@ -5,6 +5,12 @@ import { Id } from './schemas';
 
 export const LOSS_TYPES = ['sigmoid', 'hinge', 'ipo', 'robust'] as const;
 export const SCHEDULES = ['constant', 'linear', 'cosine'] as const;
+/**
+ * The reference model when training starts from a trained version: 'init' is that version's adapter, frozen
+ * (TRL's choice for a model that already carries an adapter); 'base' is the base model without any adapter.
+ * Training from a model without an adapter, both are that model.
+ */
+export const REFERENCE_CHOICES = ['init', 'base'] as const;
 
 const positiveInt = z.number().int().positive();
 
@@ -35,6 +41,8 @@ export const TrainSettings = z.object({
   checkpointEvery: positiveInt,
   seed: z.number().int().nonnegative(),
   device: z.enum(['auto', 'cpu', 'cuda']),
+  /** Runs stored before the choice existed were started with the starting adapter as reference. */
+  reference: z.enum(REFERENCE_CHOICES).default('init'),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 export type TrainSettingName = keyof TrainSettings;
@@ -64,6 +72,8 @@ export const TRAIN_SETTING_HELP: Record<TrainSettingName, string> = {
   checkpointEvery: 'steps between checkpoints (what Resume continues from)',
   seed: 'fixes the LoRA start and the data order, so a run can be repeated',
   device: 'where to train: auto uses the GPU when CUDA works',
+  reference:
+    'what the tuned model is compared with when it starts from a trained version: init is that version (as TRL does), base the base model',
 };
 
 export const RunStatus = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);

@@ -124,7 +124,7 @@ describe('dpo-workbench train dpo, logprobs and merge', () => {
     });
   });
 
-  it('train dpo --adapter-init starts from that adapter (its r, alpha and targets)', () => {
+  it('train dpo --adapter-init starts from that adapter (its r, alpha and targets); --reference picks the reference', () => {
     const next = path.join(work, 'llama-continued');
     train('llama', next, '--adapter-init', run);
     const config = JSON.parse(readFileSync(path.join(next, 'adapter_config.json'), 'utf8')) as Record<
@@ -132,8 +132,19 @@ describe('dpo-workbench train dpo, logprobs and merge', () => {
       unknown
     >;
     expect([config.r, config.target_modules]).toEqual([4, ['q_proj', 'v_proj']]);
+    // Default reference: the starting adapter, frozen (TRL's), so step 1 is a tie: loss ln 2, margin 0.
     const first = jsonl(path.join(next, 'metrics.jsonl'))[0];
-    expect(Math.abs((first?.loss as number) - Math.log(2))).toBeGreaterThan(1e-4); // not a fresh B = 0 adapter
+    expect(first?.loss).toBeCloseTo(Math.log(2), 6);
+    expect(first?.['rewards/margins']).toBe(0);
+    const resolved = (dir: string) =>
+      (JSON.parse(readFileSync(path.join(dir, 'training_args.json'), 'utf8')) as { reference: string })
+        .reference;
+    expect(resolved(next)).toBe('init');
+    const fromBase = path.join(work, 'llama-continued-base');
+    train('llama', fromBase, '--adapter-init', run, '--reference', 'base');
+    const baseFirst = jsonl(path.join(fromBase, 'metrics.jsonl'))[0];
+    expect(Math.abs((baseFirst?.loss as number) - Math.log(2))).toBeGreaterThan(1e-4); // the adapter already moved
+    expect(resolved(fromBase)).toBe('base');
   });
 
   it('logprobs writes one row per pair, in order; an adapter changes the numbers', () => {

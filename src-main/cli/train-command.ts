@@ -3,6 +3,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import {
   DPO_LOSS_TYPES,
+  REFERENCE_CHOICES,
   runTrainJob,
   SCHEDULE_KINDS,
   TRAIN_DEFAULTS as D,
@@ -61,6 +62,12 @@ export function registerTrain(program: Command): void {
       'output folder: PEFT adapter, metrics.jsonl, training_args.json, checkpoint/',
     )
     .option('--adapter-init <dir>', 'start from this PEFT adapter (its r, alpha and target modules)')
+    .option(
+      '--reference <which>',
+      `${REFERENCE_CHOICES.join(' | ')}: with --adapter-init, the reference is that adapter frozen (init, TRL's ` +
+        `default) or the base model without it (base); without --adapter-init both are the base (default ${D.reference})`,
+      parseChoice('--reference', REFERENCE_CHOICES),
+    )
     .option('--resume', 'require <out>/checkpoint and continue from it')
     .option(
       '--loss <type>',

@@ -1,5 +1,6 @@
 // The reference log-prob cache of DPO runs (table reference_logps of 0003_training): one row per scored
-// sequence, keyed by the model's hash and the hash of the tokens scored.
+// sequence, keyed by the reference's hash (column model_hash: the model, and for a starting-adapter reference
+// that adapter too; train/reference-logps.ts referenceHash) and the hash of the tokens scored.
 import type Database from 'better-sqlite3';
 
 export interface ReferenceLogpRow {

@@ -56,26 +56,39 @@ interface DpoForward {
   params: Tensor[];
 }
 
-function dpoForward(spec: DpoGraphSpec): DpoForward {
-  const g = new Graph();
+/**
+ * The policy's sequence log-probs in `g`: inputs input_ids, attention_mask, targets, completion_mask (2B, T)
+ * and the LoRA params; (2B) sums over completion tokens and (2B) completion lengths. The reference is
+ * scored through this same function (buildReferenceGraph), so an unchanged adapter gives its numbers exactly.
+ */
+type PolicySpec = Pick<DpoGraphSpec, 'config' | 'weights' | 'modules' | 'state' | 'lora'>;
+
+function sequenceLogps(g: Graph, spec: PolicySpec): { sequenceLogps: Tensor; lengths: Tensor } {
   const inputIds = g.input('input_ids', 'int64', ['rows', 'seq']); // (2B, T)
   const attentionMask = g.input('attention_mask', 'int64', ['rows', 'seq']); // (2B, T)
   const targets = g.input('targets', 'int64', ['rows', 'seq']); // (2B, T)
   const completionMask = g.input('completion_mask', 'float32', ['rows', 'seq']); // (2B, T)
+  const lora = addLoraToGraph(g, spec.modules, spec.state, spec.lora);
+  const { logits } = forward(spec.config, spec.weights, { inputIds, attentionMask, lora }); // (2B, T, V)
+  const tokenLogps = tokenLogProbs(logits, targets); // (2B, T)
+  return {
+    sequenceLogps: reduceSum(mul(tokenLogps, completionMask), [1]), // (2B)
+    lengths: reduceSum(completionMask, [1]), // (2B)
+  };
+}
+
+function dpoForward(spec: DpoGraphSpec): DpoForward {
+  const g = new Graph();
+  const { sequenceLogps: seqLogps, lengths } = sequenceLogps(g, spec);
   const chosenRows = g.input('chosen_rows', 'int64', ['pairs']); // (B) = 0..B-1
   const rejectedRows = g.input('rejected_rows', 'int64', ['pairs']); // (B) = B..2B-1
   const refChosen = g.input('ref_chosen', 'float32', ['pairs']); // (B)
   const refRejected = g.input('ref_rejected', 'float32', ['pairs']); // (B)
   const weights = spec.pairWeights ? g.input('pair_weights', 'float32', ['pairs']) : undefined; // (B)
-  const lora = addLoraToGraph(g, spec.modules, spec.state, spec.lora);
-  const { logits } = forward(spec.config, spec.weights, { inputIds, attentionMask, lora }); // (2B, T, V)
-  const tokenLogps = tokenLogProbs(logits, targets); // (2B, T)
-  const sequenceLogps = reduceSum(mul(tokenLogps, completionMask), [1]); // (2B)
-  const lengths = reduceSum(completionMask, [1]); // (2B)
   const { loss, metrics } = dpoLoss(
     {
-      policyChosen: gather(sequenceLogps, chosenRows, 0), // (B)
-      policyRejected: gather(sequenceLogps, rejectedRows, 0), // (B)
+      policyChosen: gather(seqLogps, chosenRows, 0), // (B)
+      policyRejected: gather(seqLogps, rejectedRows, 0), // (B)
       refChosen,
       refRejected,
       chosenLengths: gather(lengths, chosenRows, 0),
@@ -119,6 +132,16 @@ export function buildEvalGraph(spec: DpoGraphSpec): Graph {
   f.graph.output('loss', f.loss);
   for (const [name, metric] of Object.entries(f.metrics)) f.graph.output(name, metric);
   return f.graph;
+}
+
+/**
+ * The reference pass: the policy's own path from the batch to `sequence_logps` (2B), fed with the reference's
+ * LoRA tensors (the starting adapter, or B = 0 for the base model: x A B = 0 exactly, so the base's numbers).
+ */
+export function buildReferenceGraph(spec: PolicySpec): Graph {
+  const g = new Graph();
+  g.output('sequence_logps', sequenceLogps(g, spec).sequenceLogps);
+  return g;
 }
 
 /**

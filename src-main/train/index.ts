@@ -8,6 +8,7 @@ export type { TrainDpoInput, TrainDpoResult, TrainStartInfo } from './trainer';
 export {
   modelHash,
   pairKeys,
+  referenceHash,
   referenceLogps,
   sequenceKey,
   type CachedLogp,

@@ -6,7 +6,18 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../models/index';
 import type { PairExample } from './collate';
-import { modelHash, pairKeys, type CachedLogp, type ReferenceLogpCache } from './reference-logps';
+import { LLAMA_TARGET_MODULES } from './lora';
+import { initLoraState, loraModules } from './lora-modules';
+import {
+  baseReferenceState,
+  modelHash,
+  pairKeys,
+  referenceHash,
+  type CachedLogp,
+  type ReferenceLogpCache,
+  type ReferenceModel,
+} from './reference-logps';
+import { Rng } from './rng';
 import { resolveTrainArgs, type TrainArgs } from './train-args';
 import { trainDpo, type TrainDpoInput, type TrainStartInfo } from './trainer';
 
@@ -85,6 +96,59 @@ describe('reference log-prob cache', () => {
     weights.set(name, { dims: t.dims, data: changed });
     expect(modelHash({ config: MODEL.config, weights })).not.toBe(modelHash(MODEL));
     expect(modelHash(MODEL)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('reference choice and the cache', () => {
+  const modules = loraModules(MODEL.config, LLAMA_TARGET_MODULES);
+  const lora = { r: 2, alpha: 4 };
+  const adapter = initLoraState(modules, 2, new Rng(7));
+  for (const [name, data] of adapter) if (name.endsWith('lora_B.weight')) data.fill(0.01); // a trained B
+  const initAdapter = { ...lora, targetModules: [...LLAMA_TARGET_MODULES], state: adapter };
+  const ref = (kind: 'base' | 'init', state = adapter): ReferenceModel => ({
+    kind,
+    config: MODEL.config,
+    weights: MODEL.weights,
+    modules,
+    lora,
+    state,
+  });
+
+  it('base and init references, and two starting adapters, never share a cache key', () => {
+    const base = referenceHash(ref('base'));
+    expect(referenceHash(ref('base', baseReferenceState(adapter)))).toBe(base); // the base ignores the adapter
+    expect(base).not.toBe(modelHash(MODEL)); // rows of the older scoring graph stay apart
+    const init = referenceHash(ref('init'));
+    expect(init).not.toBe(base);
+    const other = new Map(adapter);
+    other.set(
+      [...adapter.keys()][1] as string,
+      new Float32Array(adapter.get([...adapter.keys()][1] as string)!.length),
+    );
+    expect(referenceHash(ref('init', other))).not.toBe(init);
+    expect(referenceHash({ ...ref('init'), lora: { r: 2, alpha: 8 } })).not.toBe(init);
+  });
+
+  it('a run with the other reference scores again: the cache does not mix them', async () => {
+    const cache = new MemoryCache();
+    const base = await run(
+      { batchSize: 4, maxSteps: 1, reference: 'base' },
+      { referenceCache: cache, initAdapter },
+    );
+    const init = await run(
+      { batchSize: 4, maxSteps: 1, reference: 'init' },
+      { referenceCache: cache, initAdapter },
+    );
+    expect([base.info.scoredPairs, init.info.scoredPairs]).toEqual([4, 4]);
+    expect(cache.rows.size).toBe(16);
+    expect(init.result.last?.['rewards/margins']).toBe(0);
+    expect(base.result.last?.['rewards/margins']).not.toBe(0);
+    const again = await run(
+      { batchSize: 4, maxSteps: 1, reference: 'init' },
+      { referenceCache: cache, initAdapter },
+    );
+    expect([again.info.cachedPairs, again.info.scoredPairs]).toEqual([4, 0]);
+    expect(again.result.last?.loss).toBe(init.result.last?.loss);
   });
 });
 

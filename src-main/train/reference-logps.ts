@@ -1,11 +1,12 @@
-// Reference log-probs of a run's pairs (the base model without the adapter), computed once: a cache keyed by
-// the model's identity and the exact tokens scored answers what it can; only the rest is scored.
+// Reference log-probs of a run's pairs (the base model, or the starting adapter frozen), computed once through
+// the policy's own graph: a cache keyed by the reference's identity and the exact tokens scored answers what
+// it can; only the rest is scored.
 import { createHash } from 'node:crypto';
-import { buildScoringGraph, type Checkpoint as ModelCheckpoint } from '../models/index';
 import type { DeviceRequest } from '../runtime/index';
-import { truncatePair, type CollateOptions, type PairExample } from './collate';
-import { openGraph } from './graph-session';
-import { scorePairs } from './sequence-logps';
+import { collatePairs, truncatePair, type CollateOptions, type PairExample } from './collate';
+import { buildReferenceGraph, type DpoGraphSpec } from './dpo-graph';
+import { f32, i64, openGraph } from './graph-session';
+import { paramNameA, paramNameB, type LoraState } from './lora-modules';
 
 export interface CachedLogp {
   /** Sum over the completion tokens of log p(token | everything before it). */
@@ -14,7 +15,10 @@ export interface CachedLogp {
   tokens: number;
 }
 
-/** Where reference log-probs are kept between runs (the app's SQLite table reference_logps). */
+/**
+ * Where reference log-probs are kept between runs (the app's SQLite table reference_logps, whose model_hash
+ * column holds referenceHash: the reference's identity, so base and starting-adapter references never mix).
+ */
 export interface ReferenceLogpCache {
   /** The cached entries among `keys` (absent keys are not cached). */
   get(modelHash: string, keys: readonly string[]): Promise<ReadonlyMap<string, CachedLogp>>;
@@ -22,7 +26,7 @@ export interface ReferenceLogpCache {
 }
 
 /** sha256 of what the model computes with: its config and every weight (name, shape and float32 bytes). */
-export function modelHash(model: Pick<ModelCheckpoint, 'config' | 'weights'>): string {
+export function modelHash(model: Pick<DpoGraphSpec, 'config' | 'weights'>): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(model.config));
   for (const name of [...model.weights.keys()].sort()) {
@@ -30,6 +34,45 @@ export function modelHash(model: Pick<ModelCheckpoint, 'config' | 'weights'>): s
     if (!t) continue;
     hash.update(`\n${name}:${t.dims.join('x')}\n`);
     hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * The reference of a run: the policy's model and LoRA modules with the reference's own LoRA tensors. 'base'
+ * feeds B = 0 (the LoRA term is exactly 0, so these are the base model's numbers whatever A is); 'init'
+ * feeds the starting adapter, frozen.
+ */
+export interface ReferenceModel extends Pick<DpoGraphSpec, 'config' | 'weights' | 'modules' | 'lora'> {
+  kind: 'base' | 'init';
+  state: LoraState;
+}
+
+/** The policy's LoRA tensors with every B zeroed: the base model through the policy's graph. */
+export function baseReferenceState(state: LoraState): LoraState {
+  return new Map(
+    [...state].map(([name, data]) => [
+      name,
+      name.endsWith('lora_B.weight') ? new Float32Array(data.length) : data,
+    ]),
+  );
+}
+
+/**
+ * The cache's model key of a reference: sha256 of how it is scored (the policy graph, float32 sums, so rows
+ * of the older scoring graph never mix in), the model (modelHash) and, for 'init', the adapter's r, alpha
+ * and every tensor. A base and an init reference, or two different starting adapters, never share a key.
+ */
+export function referenceHash(reference: ReferenceModel): string {
+  const hash = createHash('sha256');
+  hash.update(`reference/policy-graph/${reference.kind}\n${modelHash(reference)}\n`);
+  if (reference.kind === 'init') {
+    hash.update(`r=${reference.lora.r} alpha=${reference.lora.alpha}\n`);
+    for (const name of [...reference.state.keys()].sort()) {
+      const data = reference.state.get(name) as Float32Array;
+      hash.update(`${name}:${data.length}\n`);
+      hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
   }
   return hash.digest('hex');
 }
@@ -55,17 +98,17 @@ export interface ReferenceResult {
 }
 
 /**
- * Reference log-probs of every example: from `cache` where both sides are cached, the rest scored with
- * the base model (no adapter) in batches of `batchSize` pairs and written back to the cache.
+ * Reference log-probs of every example: from `cache` where both sides are cached, the rest scored through
+ * the policy's graph with the reference's LoRA tensors, `batchSize` pairs per run, written back to the cache.
  */
 export async function referenceLogps(
-  model: ModelCheckpoint,
+  reference: ReferenceModel,
   examples: readonly PairExample[],
   options: { collate: CollateOptions; batchSize: number; device: DeviceRequest },
   cache?: ReferenceLogpCache,
 ): Promise<ReferenceResult> {
   const keys = examples.map((e) => pairKeys(e, options.collate.maxLength));
-  const hash = cache ? modelHash(model) : '';
+  const hash = cache ? referenceHash(reference) : '';
   const found = cache ? await cache.get(hash, [...new Set(keys.flat())]) : new Map<string, CachedLogp>();
   const refs: number[][] = keys.map(([c, r]) => {
     const chosen = found.get(c);
@@ -73,24 +116,51 @@ export async function referenceLogps(
     return chosen && rejected ? [chosen.logp, rejected.logp] : [];
   });
   const missing = refs.flatMap((r, i) => (r.length === 0 ? [i] : []));
-  if (missing.length > 0) {
-    const reference = await openGraph(buildScoringGraph(model.config, model.weights), 'reference', {
-      device: options.device,
-    });
-    const scored = await scorePairs(
-      reference.session,
-      missing.map((i) => examples[i] as PairExample),
-      { ...options.collate, batchSize: options.batchSize },
-    ).finally(() => reference.close());
-    const fresh = new Map<string, CachedLogp>();
-    scored.forEach((s, j) => {
-      const i = missing[j] as number;
-      refs[i] = [s.chosenLogp, s.rejectedLogp];
-      const [c, r] = keys[i] as [string, string];
-      if (Number.isFinite(s.chosenLogp)) fresh.set(c, { logp: s.chosenLogp, tokens: s.chosenTokens });
-      if (Number.isFinite(s.rejectedLogp)) fresh.set(r, { logp: s.rejectedLogp, tokens: s.rejectedTokens });
-    });
-    if (cache && fresh.size > 0) await cache.put(hash, fresh);
+  if (missing.length === 0) return { refs, cachedPairs: examples.length, scoredPairs: 0 };
+  const opened = await openGraph(buildReferenceGraph(reference), 'reference', { device: options.device });
+  const fresh = new Map<string, CachedLogp>();
+  try {
+    const lora = Object.fromEntries(
+      reference.modules.flatMap((m) =>
+        [
+          [paramNameA(m.module), [reference.lora.r, m.inFeatures]],
+          [paramNameB(m.module), [m.outFeatures, reference.lora.r]],
+        ].map(([name, dims]) => [
+          name,
+          f32(reference.state.get(name as string) as Float32Array, dims as number[]),
+        ]),
+      ),
+    );
+    for (let at = 0; at < missing.length; at += options.batchSize) {
+      const part = missing.slice(at, at + options.batchSize);
+      const batch = collatePairs(
+        part.map((i) => examples[i] as PairExample),
+        options.collate,
+      );
+      const out = await opened.session.run(
+        {
+          ...lora,
+          input_ids: i64(batch.inputIds, batch.dims), // (2B, T)
+          attention_mask: i64(batch.attentionMask, batch.dims),
+          targets: i64(batch.targets, batch.dims),
+          completion_mask: f32(batch.completionMask, batch.dims),
+        },
+        ['sequence_logps'],
+      );
+      const logps = out.sequence_logps?.data as Float32Array; // (2B)
+      part.forEach((i, j) => {
+        const [chosen, rejected] = [logps[j] as number, logps[part.length + j] as number];
+        refs[i] = [chosen, rejected];
+        const [c, r] = keys[i] as [string, string];
+        const tokens = batch.completionTokens;
+        if (Number.isFinite(chosen)) fresh.set(c, { logp: chosen, tokens: tokens[j] as number });
+        if (Number.isFinite(rejected))
+          fresh.set(r, { logp: rejected, tokens: tokens[part.length + j] as number });
+      });
+    }
+  } finally {
+    await opened.close();
   }
+  if (cache && fresh.size > 0) await cache.put(hash, fresh);
   return { refs, cachedPairs: examples.length - missing.length, scoredPairs: missing.length };
 }

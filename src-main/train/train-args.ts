@@ -38,7 +38,17 @@ export interface TrainArgs {
   checkpointEvery: number;
   seed: number;
   device: DeviceRequest;
+  /**
+   * The reference model of the loss when training starts from an adapter (--adapter-init): 'init' is that
+   * starting adapter, frozen (TRL >= 1.13 with PEFT >= 0.20 does this for a model that already carries an
+   * adapter and no ref_model); 'base' is the base model without any adapter. Without a starting adapter
+   * both are the base model.
+   */
+  reference: ReferenceChoice;
 }
+
+export const REFERENCE_CHOICES = ['init', 'base'] as const;
+export type ReferenceChoice = (typeof REFERENCE_CHOICES)[number];
 
 /**
  * TRL's defaults: beta 0.1, loss sigmoid, learning_rate 1e-6 (DPOConfig; LoRA runs usually want 5e-6 to
@@ -70,6 +80,7 @@ export const TRAIN_DEFAULTS: TrainArgs = {
   checkpointEvery: 100,
   seed: 42,
   device: 'auto',
+  reference: 'init',
 };
 
 const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -145,5 +156,6 @@ export function resolveTrainArgs(given: Partial<TrainArgs>): TrainArgs {
   check(positiveInt(a.checkpointEvery), 'checkpointEvery', a.checkpointEvery, 'a positive integer');
   check(Number.isInteger(a.seed) && a.seed >= 0, 'seed', a.seed, 'a non-negative integer');
   check(['auto', 'cpu', 'cuda'].includes(a.device), 'device', a.device, 'auto, cpu or cuda');
+  check(REFERENCE_CHOICES.includes(a.reference), 'reference', a.reference, 'init or base');
   return a;
 }

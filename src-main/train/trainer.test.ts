@@ -88,9 +88,16 @@ function maxDiff(a: LoraState, b: LoraState): number {
 }
 
 describe('one DPO step against PyTorch', () => {
-  it('SGD from a given adapter: the loss, every metric, grad_norm and every updated tensor match', async () => {
+  it('SGD from a given adapter, base reference: the loss, every metric, grad_norm and every updated tensor match', async () => {
     const result = await run(
-      { optimizer: 'sgd', lr: FIXTURE.lr, maxGradNorm: FIXTURE.max_grad_norm, batchSize: 3, maxSteps: 1 },
+      {
+        optimizer: 'sgd',
+        lr: FIXTURE.lr,
+        maxGradNorm: FIXTURE.max_grad_norm,
+        batchSize: 3,
+        maxSteps: 1,
+        reference: 'base',
+      },
       { examples: PAIRS, initAdapter: INIT },
     );
     const row = result.last as Record<string, number>;
@@ -110,7 +117,7 @@ describe('one DPO step against PyTorch', () => {
     '%s (label smoothing %s): the step reports the table loss of the PyTorch log-probs',
     async (loss, eps) => {
       const result = await run(
-        { loss, labelSmoothing: eps, optimizer: 'sgd', batchSize: 3, maxSteps: 1 },
+        { loss, labelSmoothing: eps, optimizer: 'sgd', batchSize: 3, maxSteps: 1, reference: 'base' },
         { examples: PAIRS, initAdapter: INIT },
       );
       const [policy, ref, counts] = [
@@ -133,6 +140,44 @@ describe('one DPO step against PyTorch', () => {
         expect(result.last?.[name], name).toBeCloseTo(value, 4);
     },
   );
+
+  it("the starting adapter as reference (TRL's default with an adapter): step 1 has loss ln 2 and zero rewards", async () => {
+    const dir = outDir();
+    const result = await run(
+      { optimizer: 'sgd', lr: FIXTURE.lr, batchSize: 3, maxSteps: 1 },
+      { examples: PAIRS, initAdapter: INIT, outDir: dir },
+    );
+    const row = result.last as Record<string, number>;
+    expect(row.loss).toBeCloseTo(Math.log(2), 6);
+    expect([row['rewards/chosen'], row['rewards/rejected'], row['rewards/margins']]).toEqual([0, 0, 0]);
+    expect(row['rewards/accuracies']).toBe(0); // ties are not wins, as TRL's strict >
+    // The policy's log-probs are the adapter's (the fixture's), not the base's.
+    const mean = (k: 0 | 1) => FIXTURE.policy_logps.reduce((a, p) => a + (p[k] as number), 0) / 3;
+    expect(row['logps/chosen']).toBeCloseTo(mean(0), 4);
+    expect(row['logps/rejected']).toBeCloseTo(mean(1), 4);
+    const resolved = JSON.parse(readFileSync(join(dir, 'training_args.json'), 'utf8')) as {
+      reference: string;
+    };
+    expect(resolved.reference).toBe('init');
+  });
+
+  it('a fresh adapter (B = 0) scores exactly its reference: rewards 0 and accuracies 0, as in TRL', async () => {
+    for (const batchSize of [3, 2]) {
+      const dir = outDir();
+      const result = await run(
+        { optimizer: 'sgd', batchSize, gradAccum: batchSize === 2 ? 2 : 1, maxSteps: 1, reference: 'init' },
+        { examples: batchSize === 3 ? PAIRS : FOUR, outDir: dir },
+      );
+      const row = result.last as Record<string, number>;
+      expect(row['rewards/margins'], `batch ${batchSize}`).toBe(0);
+      expect(row['rewards/accuracies'], `batch ${batchSize}`).toBe(0);
+      expect(row.loss).toBeCloseTo(Math.log(2), 6);
+      const resolved = JSON.parse(readFileSync(join(dir, 'training_args.json'), 'utf8')) as {
+        reference: string;
+      };
+      expect(resolved.reference).toBe('base'); // no starting adapter: init means the base model
+    }
+  });
 
   it('every trainable tensor changes after one step from a nonzero-B adapter', async () => {
     const result = await run(

@@ -12,7 +12,7 @@ import { initLoraState, loraModules, toPeftAdapter, type LoraState } from './lor
 import { writePeftAdapter, type SafetensorsWriter } from './peft-export';
 import { Rng } from './rng';
 import { learningRate } from './schedule';
-import { referenceLogps, type ReferenceLogpCache } from './reference-logps';
+import { baseReferenceState, referenceLogps, type ReferenceLogpCache } from './reference-logps';
 import { StepRunner } from './step-runner';
 import type { TrainArgs } from './train-args';
 
@@ -31,10 +31,11 @@ export interface TrainDpoInput {
    * draws `args.evalSplit` of the pairs for evaluation.
    */
   split?: { train: readonly number[]; eval: readonly number[] };
-  /** Reference log-probs from and into this cache (keyed by the model's weights and the tokens scored). */
+  /**
+   * Reference log-probs from and into this cache (keyed by the reference: the model's weights and, for
+   * `args.reference` 'init', the starting adapter; and by the tokens scored).
+   */
   referenceCache?: ReferenceLogpCache;
-  /** The reference model when it is not `model` (e.g. a trained version with its adapter merged). */
-  referenceModel?: ModelCheckpoint;
   /** Abort after the current step: a checkpoint is written and the run ends 'cancelled'. */
   signal?: AbortSignal;
   onStart?(info: TrainStartInfo): void;
@@ -169,6 +170,10 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     : { r: args.loraR, alpha: args.loraAlpha, targets: args.loraTargets ?? defaultTargetModules(layout) };
   const modules = loraModules(config, lora.targets);
   let state: LoraState = init ? new Map(init.state) : initLoraState(modules, lora.r, rng);
+  // The reference: the starting adapter frozen (TRL's choice for a model that carries an adapter), or the
+  // base model; without a starting adapter both are the base model.
+  const referenceKind = init && args.reference === 'init' ? 'init' : 'base';
+  const referenceState = referenceKind === 'init' ? new Map(state) : baseReferenceState(state);
   const meta = resumeKey(input, totalSteps, lora);
   const checkpointDir = join(outDir, CHECKPOINT_DIR);
   const saved = await readCheckpoint(checkpointDir);
@@ -195,15 +200,16 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     lora_alpha: lora.alpha,
     lora_targets: lora.targets,
     max_length: collate.maxLength,
+    reference: referenceKind,
     train_pairs: trainRows.length,
     eval_pairs: evalCount,
     steps_per_epoch: stepsPerEpoch,
   };
   await writeFile(join(outDir, 'training_args.json'), `${JSON.stringify(resolved, null, 2)}\n`);
 
-  // ---- reference log-probs: the base model without the adapter, computed once (or from the cache) ----
+  // ---- reference log-probs through the policy's graph, computed once (or from the cache) ----
   const reference = await referenceLogps(
-    input.referenceModel ?? model,
+    { kind: referenceKind, config, weights: model.weights, modules, lora, state: referenceState },
     examples,
     { collate, batchSize: args.batchSize / args.gradAccum, device: args.device },
     input.referenceCache,

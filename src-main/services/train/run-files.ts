@@ -5,8 +5,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   loadCheckpoint,
-  loadPeftAdapter,
-  mergeLora,
   ModelTokenizer,
   readModelConfig,
   type Checkpoint,
@@ -74,15 +72,15 @@ export interface RunInput {
   examples: PairExample[];
   split: { train: number[]; eval: number[] };
   padTokenId: number;
-  /** Training from a trained version: its adapter is where training starts, and the reference. */
+  /** Training from a trained version: its adapter is where training starts (and the 'init' reference). */
   initAdapter?: TrainDpoInput['initAdapter'];
-  referenceModel?: Checkpoint;
 }
 
 /**
  * Loads the base checkpoint, the run's pairs (tokenized with its tokenizer) and, for a trained base
  * version, its adapter: training continues that adapter (so the result is again one adapter on the base
- * checkpoint) and the reference is the version itself (base with the adapter merged).
+ * checkpoint); the run's `reference` setting picks that adapter (the version itself) or the base checkpoint
+ * as the reference.
  */
 export async function loadRunInput(
   modelDir: string,
@@ -104,7 +102,6 @@ export async function loadRunInput(
   if (!adapterDir) return { model, examples, split, padTokenId };
   const adapter = await readPeftAdapter(adapterDir, safetensorsReader);
   const modules = loraModules(config, adapter.targetModules);
-  const lora = loadPeftAdapter(adapterDir, config).weights;
   return {
     model,
     examples,
@@ -116,7 +113,6 @@ export async function loadRunInput(
       targetModules: adapter.targetModules,
       state: loraStateFrom(adapter, modules, adapterDir),
     },
-    referenceModel: { ...model, weights: mergeLora(model.weights, lora) },
   };
 }
 

@@ -88,6 +88,7 @@ export function defaultTrainSettings(
       checkpointEvery: every,
       seed: TRAIN_DEFAULTS.seed,
       device: 'auto',
+      reference: TRAIN_DEFAULTS.reference,
     },
     notes,
   };

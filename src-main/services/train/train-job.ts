@@ -74,4 +74,10 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainDpoRes
 }
 
 /** What the command line needs to describe and check its flags (cli may not import train). */
-export { DPO_LOSS_TYPES, SCHEDULE_KINDS, TRAIN_DEFAULTS, type TrainArgs } from '../../train/index';
+export {
+  DPO_LOSS_TYPES,
+  REFERENCE_CHOICES,
+  SCHEDULE_KINDS,
+  TRAIN_DEFAULTS,
+  type TrainArgs,
+} from '../../train/index';

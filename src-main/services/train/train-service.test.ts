@@ -166,13 +166,23 @@ describe('training runs in the app', () => {
     const { runId } = await train.start(datasetId, tuned?.id as number, { ...FAST, maxSteps: 1 });
     const run = await train.wait(runId);
     expect(run.status).toBe('completed');
-    // The reference is the tuned version itself, so its log-probs were not in the cache of the base.
-    expect(run.config).toMatchObject({ run: { scoredReferencePairs: 8 } });
+    // The reference is the tuned version itself (default 'init'), so its log-probs were not in the cache of
+    // the base; with reference 'base' they all are.
+    expect(run.config).toMatchObject({ reference: 'init', run: { scoredReferencePairs: 8 } });
     const next = new ModelsRepo(temp.db).get(run.outputModelId as number);
     expect(next).toMatchObject({ kind: 'trained', parentId: tuned?.id, path: modelDir });
     const before = adapterOf(tuned?.adapterPath as string);
     const after = adapterOf(next?.adapterPath as string);
     expect([...after.keys()]).toEqual([...before.keys()]);
+    const fromBase = await train.start(datasetId, tuned?.id as number, {
+      ...FAST,
+      maxSteps: 1,
+      reference: 'base',
+    });
+    expect((await train.wait(fromBase.runId)).config).toMatchObject({
+      reference: 'base',
+      run: { scoredReferencePairs: 0, cachedReferencePairs: 8 },
+    });
   });
 
   it('cancel, a crash and Resume give the same adapter as an unbroken run', async () => {

@@ -46,7 +46,6 @@ async function run(request: TrainWorkerRequest): Promise<void> {
     args: request.args,
     resume: request.resume,
     referenceCache: cache,
-    ...(input.referenceModel ? { referenceModel: input.referenceModel } : {}),
     ...(input.initAdapter ? { initAdapter: input.initAdapter } : {}),
     signal: controller.signal,
     onStart: (info) => post({ type: 'start', info }),

@@ -2,6 +2,7 @@
 // the conversion from what was typed to the setting's value (empty optional fields become null).
 import {
   LOSS_TYPES,
+  REFERENCE_CHOICES,
   SCHEDULES,
   TRAIN_SETTING_HELP,
   type TrainSettingName,
@@ -32,6 +33,7 @@ export const SETTING_GROUPS: readonly { title: string; fields: SettingField[] }[
     fields: [
       field('loss', 'Loss', 'choice', LOSS_TYPES),
       field('beta', 'Beta', 'number'),
+      field('reference', 'Reference model', 'choice', REFERENCE_CHOICES),
       field('labelSmoothing', 'Label smoothing', 'number'),
       field('sftWeight', 'SFT weight', 'number'),
       field('pairWeights', 'Pair weights', 'bool'),
