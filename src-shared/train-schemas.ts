@@ -67,7 +67,7 @@ export const TRAIN_SETTING_HELP: Record<TrainSettingName, string> = {
   maxSteps: 'optimizer steps in total; overrides epochs when set',
   schedule: 'how the learning rate changes over the run after warmup',
   warmupRatio: 'share of steps spent raising the learning rate from 0',
-  maxLength: 'tokens kept per prompt + answer; longer pairs lose the start of the prompt',
+  maxLength: "tokens kept per prompt + answer; longer pairs lose the answer's end (TRL's keep_start)",
   evalEvery: 'steps between evaluations on the eval split',
   checkpointEvery: 'steps between checkpoints (what Resume continues from)',
   seed: 'fixes the LoRA start and the data order, so a run can be repeated',

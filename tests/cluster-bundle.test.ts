@@ -136,7 +136,7 @@ describe('cluster bundle', () => {
       learning_rate: 5e-5,
       max_steps: 30,
       max_length: 512,
-      truncation_mode: 'keep_end',
+      truncation_mode: 'keep_start',
       per_device_train_batch_size: 4,
       gradient_accumulation_steps: 1,
       dataset_name: './data',

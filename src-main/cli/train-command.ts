@@ -141,7 +141,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       '--max-length <n>',
-      'tokens per sequence, keeping the end (default min(1024, the model maximum))',
+      "tokens per sequence, keeping the start as TRL's keep_start (default min(1024, the model maximum))",
       parseInteger('--max-length'),
     )
     .option(

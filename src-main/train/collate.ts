@@ -159,9 +159,9 @@ export interface CollateOptions {
   /** Written in padded positions (masked out everywhere); default 0. */
   padTokenId?: number;
   /**
-   * Keep at most this many tokens of prompt + completion per sequence. Like TRL's truncation_mode
-   * 'keep_end' (its default), the sequence keeps its LAST maxLength tokens: the prompt is cut from the left
-   * first, and only a completion longer than maxLength loses its own first tokens.
+   * Keep at most this many tokens of prompt + completion per sequence. As TRL's truncation_mode
+   * 'keep_start' (its default since 1.7; 'keep_end' is deprecated), each sequence keeps its FIRST maxLength
+   * tokens: the completion loses its end, and a prompt of maxLength tokens or more leaves no completion.
    */
   maxLength?: number;
 }
@@ -183,18 +183,18 @@ export interface PairBatch {
   tokens: number;
 }
 
-/** prompt + completion as collate scores it: at most maxLength tokens, the end kept (see CollateOptions). */
+/**
+ * prompt + completion as collate scores it: at most maxLength tokens, the start kept (TRL's keep_start: its
+ * DPOTrainer flushes each row left and keeps input_ids[:, :max_length]; see CollateOptions).
+ */
 export function truncatePair(
   prompt: readonly number[],
   completion: readonly number[],
   maxLength: number | undefined,
 ): { ids: number[]; promptLength: number } {
-  const total = prompt.length + completion.length;
-  if (maxLength === undefined || total <= maxLength)
-    return { ids: [...prompt, ...completion], promptLength: prompt.length };
-  const cut = total - maxLength;
-  const ids = [...prompt, ...completion].slice(cut);
-  return { ids, promptLength: Math.max(0, prompt.length - cut) };
+  const ids = [...prompt, ...completion];
+  if (maxLength === undefined || ids.length <= maxLength) return { ids, promptLength: prompt.length };
+  return { ids: ids.slice(0, maxLength), promptLength: Math.min(prompt.length, maxLength) };
 }
 
 export function collatePairs(examples: readonly PairExample[], options: CollateOptions = {}): PairBatch {

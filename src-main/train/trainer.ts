@@ -200,6 +200,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     lora_alpha: lora.alpha,
     lora_targets: lora.targets,
     max_length: collate.maxLength,
+    truncation_mode: 'keep_start', // collate.ts truncatePair, as TRL's default
     reference: referenceKind,
     train_pairs: trainRows.length,
     eval_pairs: evalCount,

@@ -125,8 +125,8 @@ export function trlDpoOptions(
     beta: args.beta,
     label_smoothing: args.labelSmoothing,
     max_length: args.maxLength ?? Math.min(1024, model.maxPositions ?? 1024),
-    // Our trainer drops the start of an over-long sequence (TRL's keep_end; TRL >= 0.29 defaults to keep_start).
-    truncation_mode: 'keep_end',
+    // Both sides keep the first max_length tokens of prompt + completion (TRL's default; keep_end is deprecated).
+    truncation_mode: 'keep_start',
     // The reference is the base model without the adapter, its log-probs computed once, as here.
     precompute_ref_log_probs: true,
     learning_rate: args.lr,
