@@ -13,11 +13,13 @@ import {
   buildClusterBundle,
   bundleModelFromDir,
   exportClusterBundleAt,
+  PLACEHOLDER_MODEL,
   splitBatch,
   type BundleModel,
   type ClusterBundleRequest,
 } from '../src-main/services/train/cluster-bundle';
 import type { StoredDatasetRow } from '../src-main/store/datasets-repo';
+import type { TrainArgs } from '../src-main/train/index';
 
 interface OptionNames {
   DPOConfig: string[];
@@ -111,7 +113,110 @@ function jsonlRows(text: string): unknown[] {
     .map((line) => JSON.parse(line) as unknown);
 }
 
+/** What TRL's dataclasses (DPOConfig, TrainingArguments, ScriptArguments, ModelConfig) expect per option. */
+type Expected = 'string' | 'int' | 'number' | 'boolean' | 'string[]' | 'number[]' | 'string|string[]';
+const TRL_TYPES: Record<string, Expected> = {
+  model_name_or_path: 'string',
+  use_peft: 'boolean',
+  lora_r: 'int',
+  lora_alpha: 'number',
+  lora_dropout: 'number',
+  lora_target_modules: 'string|string[]',
+  lora_task_type: 'string',
+  dataset_name: 'string',
+  dataset_train_split: 'string',
+  dataset_test_split: 'string',
+  output_dir: 'string',
+  loss_type: 'string[]',
+  loss_weights: 'number[]',
+  beta: 'number',
+  label_smoothing: 'number',
+  max_length: 'int',
+  truncation_mode: 'string',
+  precompute_ref_log_probs: 'boolean',
+  learning_rate: 'number',
+  lr_scheduler_type: 'string',
+  warmup_ratio: 'number',
+  optim: 'string',
+  weight_decay: 'number',
+  max_grad_norm: 'number',
+  per_device_train_batch_size: 'int',
+  per_device_eval_batch_size: 'int',
+  gradient_accumulation_steps: 'int',
+  max_steps: 'int',
+  num_train_epochs: 'number',
+  seed: 'int',
+  logging_steps: 'int',
+  eval_strategy: 'string',
+  eval_steps: 'int',
+  save_strategy: 'string',
+  save_steps: 'int',
+  bf16: 'boolean',
+  gradient_checkpointing: 'boolean',
+  report_to: 'string',
+};
+
+function hasType(value: unknown, expected: Expected): boolean {
+  const isString = (v: unknown) => typeof v === 'string';
+  const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  switch (expected) {
+    case 'string':
+      return isString(value);
+    case 'int':
+      return Number.isInteger(value);
+    case 'number':
+      return isNumber(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'string[]':
+      return Array.isArray(value) && value.every(isString);
+    case 'number[]':
+      return Array.isArray(value) && value.every(isNumber);
+    case 'string|string[]':
+      return isString(value) || (Array.isArray(value) && value.every(isString));
+  }
+}
+
+/** As TRL reads it: PyYAML's safe_load is YAML 1.1 (`no` is false, `1e3` a number unless quoted). */
+const readYaml11 = (text: string | undefined): Record<string, unknown> =>
+  parse(text ?? '', { version: '1.1' }) as Record<string, unknown>;
+
 describe('cluster bundle', () => {
+  it('read as YAML 1.1, every option the bundle can write has the type TRL expects, whatever the strings', () => {
+    const seen = new Map<string, unknown[]>();
+    // Strings YAML 1.1 would read as something else, wherever a string can come from the user.
+    const tricky: BundleModel = { nameOrPath: 'no', source: 'hub', modelType: null, maxPositions: null };
+    const settings: Partial<TrainArgs>[] = [
+      {},
+      { sftWeight: 0.5, maxSteps: 30, lr: 1e-7, optimizer: 'sgd', schedule: 'cosine', warmupRatio: 0.1 },
+      { loraTargets: ['on', 'no', 'y', 'null', '1e3', '0x1F', '2024'], loraAlpha: 16.5, beta: 1 },
+      { schedule: 'constant', maxLength: 128, labelSmoothing: 0.25, weightDecay: 0.01, maxGradNorm: 0 },
+    ];
+    for (const model of [llama, tricky, PLACEHOLDER_MODEL])
+      for (const rows of [request().rows, [row(1, 'train')]])
+        for (const s of settings) {
+          const files = buildClusterBundle(request({ model, rows, settings: s, datasetName: 'no\nyes: 1' }));
+          const config = readYaml11(files.get('trl-dpo.yaml'));
+          for (const [key, value] of Object.entries(config)) {
+            expect(TRL_TYPES[key], `${key} has no expected type in this test`).toBeDefined();
+            expect(hasType(value, TRL_TYPES[key] as Expected), `${key}: ${JSON.stringify(value)}`).toBe(true);
+            seen.set(key, [...(seen.get(key) ?? []), value]);
+          }
+        }
+    expect([...seen.keys()].sort()).toEqual(Object.keys(TRL_TYPES).sort()); // every option was written
+    expect(seen.get('model_name_or_path')).toContain('no');
+    expect(seen.get('eval_strategy')).toEqual(expect.arrayContaining(['no', 'steps']));
+    expect(seen.get('lora_target_modules')).toContainEqual(['on', 'no', 'y', 'null', '1e3', '0x1F', '2024']);
+    expect(seen.get('learning_rate')).toContain(1e-7);
+    for (const name of ['accelerate-multi-gpu.yaml', 'accelerate-zero2.yaml']) {
+      const accelerate = readYaml11(buildClusterBundle(request()).get(name));
+      for (const key of ['compute_environment', 'distributed_type', 'mixed_precision', 'rdzv_backend'])
+        expect(typeof accelerate[key], `${name}: ${key}`).toBe('string');
+      if ('downcast_bf16' in accelerate) expect(accelerate.downcast_bf16).toBe('no');
+      expect(typeof accelerate.use_cpu).toBe('boolean');
+    }
+  });
+
   it('names only options that TRL DPOConfig, ScriptArguments and ModelConfig define', () => {
     for (const extra of [{}, { sftWeight: 0.5 }, { maxSteps: undefined, schedule: 'cosine' as const }]) {
       const files = buildClusterBundle(request({ settings: { ...request().settings, ...extra } }));
@@ -144,6 +249,13 @@ describe('cluster bundle', () => {
       eval_strategy: 'steps',
     });
     expect(config.num_train_epochs).toBeUndefined();
+    const readmeText = buildClusterBundle(request()).get('README.md') ?? '';
+    expect(readmeText).toContain('Reference model: the base model without the adapter');
+    expect(readmeText).toContain('`truncation_mode: keep_start`');
+    const fromTuned = buildClusterBundle(request({ startingAdapter: '/data/runs/3' })).get('README.md');
+    expect(fromTuned).toContain(
+      "the trained version's adapter (/data/runs/3): the job trains a fresh adapter",
+    );
     const withSft = parse(
       buildClusterBundle(request({ settings: { ...request().settings, sftWeight: 0.25 } as never })).get(
         'trl-dpo.yaml',

@@ -3,7 +3,6 @@
 // multi-GPU (plain DDP and DeepSpeed ZeRO-2) and a README on running it and bringing the adapter back.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import type Database from 'better-sqlite3';
 import type { ApiHandlers, ApiParsedInput } from '../../../src-shared/api';
 import { ApiError } from '../../../src-shared/errors';
@@ -13,6 +12,7 @@ import { openDatabase } from '../../store/open-database';
 import { resolveTrainArgs, type TrainArgs } from '../../train/index';
 import { defaultTargetModules } from '../../train/lora';
 import { trlConversationalRow, trlStandardRow } from '../export/export-rows';
+import { stringifyYaml11, type YamlMap } from './yaml11';
 
 export interface BundleModel {
   /** What TRL loads: a Hugging Face hub name (config.json `_name_or_path`), a folder, or a placeholder. */
@@ -42,6 +42,8 @@ export interface ClusterBundleRequest {
   gpus: number;
   /** Conversational rows let TRL apply the model's chat template, as our trainer does for messages. */
   format: 'trl' | 'trl-conversational';
+  /** The adapter of a trained version named as the model: not carried (the job starts a fresh adapter). */
+  startingAdapter?: string | undefined;
 }
 
 /** Relative path -> file text. */
@@ -93,12 +95,7 @@ export function splitBatch(
 const TRL_OPTIMIZER: Record<TrainArgs['optimizer'], string> = { adamw: 'adamw_torch', sgd: 'sgd' };
 
 /** The `trl dpo --config` options (DPOConfig, ScriptArguments, ModelConfig names, TRL >= 0.29). */
-export function trlDpoOptions(
-  args: TrainArgs,
-  model: BundleModel,
-  gpus: number,
-  hasEval: boolean,
-): Record<string, unknown> {
+export function trlDpoOptions(args: TrainArgs, model: BundleModel, gpus: number, hasEval: boolean): YamlMap {
   const extra = args as TrainArgs & { sftWeight?: number };
   const sftWeight = extra.sftWeight ?? 0;
   const { perDevice, accumulation } = splitBatch(args.batchSize, args.gradAccum, gpus);
@@ -127,7 +124,8 @@ export function trlDpoOptions(
     max_length: args.maxLength ?? Math.min(1024, model.maxPositions ?? 1024),
     // Both sides keep the first max_length tokens of prompt + completion (TRL's default; keep_end is deprecated).
     truncation_mode: 'keep_start',
-    // The reference is the base model without the adapter, its log-probs computed once, as here.
+    // The job starts a fresh adapter, so TRL's reference is the base model without it (ours too: `reference`
+    // init and base both mean the base without a starting adapter); its log-probs computed once, as here.
     precompute_ref_log_probs: true,
     learning_rate: args.lr,
     lr_scheduler_type: args.schedule,
@@ -162,11 +160,11 @@ const accelerateBase = (gpus: number) => ({
   use_cpu: false,
 });
 
-function accelerateDdp(gpus: number): Record<string, unknown> {
+function accelerateDdp(gpus: number): YamlMap {
   return { ...accelerateBase(gpus), distributed_type: gpus > 1 ? 'MULTI_GPU' : 'NO', downcast_bf16: 'no' };
 }
 
-function accelerateZero2(gpus: number): Record<string, unknown> {
+function accelerateZero2(gpus: number): YamlMap {
   return {
     ...accelerateBase(gpus),
     distributed_type: 'DEEPSPEED',
@@ -223,6 +221,18 @@ function readme(request: ClusterBundleRequest, train: number, test: number, note
     `${gpus} GPU(s); for another count, export again with that count (or change \`num_processes\` and`,
     '`gradient_accumulation_steps` together).',
     '',
+    'Every string in the YAML files is double-quoted: TRL and accelerate read them as YAML 1.1, where a bare',
+    '`no`, `on` or `1e3` would come back as a boolean or a number. Keep the quotes when you edit them.',
+    '',
+    '## What both sides do the same way',
+    '',
+    '- Reference model: the base model without the adapter. The job trains a fresh adapter, and for that TRL',
+    '  (with PEFT) and the workbench both score the reference with the adapter off; its log-probs are computed',
+    '  once (`precompute_ref_log_probs`). (Continuing an adapter, TRL >= 1.13 with PEFT >= 0.20 would use that',
+    "  adapter, frozen, as the reference: the workbench's `--reference init`.)",
+    '- Truncation: a sequence longer than `max_length` keeps its first `max_length` tokens, prompt first',
+    "  (`truncation_mode: keep_start`, TRL's default; `keep_end` is deprecated in TRL).",
+    '',
     '## Bring the adapter back',
     '',
     'The run writes a PEFT adapter (`adapter_config.json`, `adapter_model.safetensors`) to `output/`.',
@@ -258,14 +268,20 @@ export function buildClusterBundle(request: ClusterBundleRequest): BundleFiles {
   if ((args as TrainArgs & { pairWeights?: boolean }).pairWeights)
     notes.push('per-pair weights (rating strength): TRL weighs every pair the same.');
   if (args.device !== 'auto') notes.push(`the device choice (${args.device}): accelerate places the job.`);
+  if (request.startingAdapter)
+    notes.push(
+      `the trained version's adapter (${request.startingAdapter}): the job trains a fresh adapter on its base checkpoint, with the base model as reference.`,
+    );
+  // Every string value is quoted (yaml11.ts): TRL and accelerate read these files as YAML 1.1.
   const header =
-    `# trl dpo --config trl-dpo.yaml -- exported by DPO Workbench from dataset "${request.datasetName}".\n` +
-    '# Option names: TRL >= 0.29 DPOConfig (with transformers TrainingArguments), ScriptArguments, ModelConfig.\n';
+    `# trl dpo --config trl-dpo.yaml -- exported by DPO Workbench from dataset ${JSON.stringify(request.datasetName)}.\n` +
+    '# Option names: TRL >= 0.29 DPOConfig (with transformers TrainingArguments), ScriptArguments, ModelConfig.\n' +
+    '# Reference model: the base model without the adapter (the job starts from a fresh adapter).\n';
   const files: BundleFiles = new Map([
     ['data/train.jsonl', jsonl(train.map(toRow))],
-    ['trl-dpo.yaml', header + stringify(options)],
-    ['accelerate-multi-gpu.yaml', stringify(accelerateDdp(request.gpus))],
-    ['accelerate-zero2.yaml', stringify(accelerateZero2(request.gpus))],
+    ['trl-dpo.yaml', header + stringifyYaml11(options)],
+    ['accelerate-multi-gpu.yaml', stringifyYaml11(accelerateDdp(request.gpus))],
+    ['accelerate-zero2.yaml', stringifyYaml11(accelerateZero2(request.gpus))],
     ['deepspeed-zero2.json', `${JSON.stringify(DEEPSPEED_ZERO2, null, 2)}\n`],
     ['README.md', readme(request, train.length, test.length, notes)],
   ]);
@@ -312,10 +328,12 @@ export function exportClusterBundle(
   const dataset = datasets.get(input.datasetId);
   if (!dataset) throw new Error(`datasetId: no dataset with id ${input.datasetId}`);
   let model = PLACEHOLDER_MODEL;
+  let startingAdapter: string | undefined;
   if (input.baseModelId !== undefined) {
     const row = new ModelsRepo(db).get(input.baseModelId);
     if (!row || row.removedAt !== null) throw new Error(`baseModelId: no model with id ${input.baseModelId}`);
     model = bundleModelFromDir(row.path);
+    startingAdapter = row.adapterPath ?? undefined;
   } else if (input.modelDir !== undefined) model = bundleModelFromDir(input.modelDir);
   const outDir = path.resolve(input.outDir);
   if (existsSync(outDir) && readdirSync(outDir).length > 0)
@@ -328,6 +346,7 @@ export function exportClusterBundle(
     model,
     gpus: input.gpus ?? 1,
     format: input.format ?? 'trl-conversational',
+    startingAdapter,
   });
   return {
     outDir,
