@@ -1,14 +1,25 @@
 // A checkpoint's tokenizer: @huggingface/tokenizers over tokenizer.json + tokenizer_config.json, its chat
-// template (tokenizer_config.json or chat_template.jinja) rendered with @huggingface/jinja, special tokens,
+// template (tokenizer_config.json or chat_template.jinja) rendered with @huggingface/jinja made to follow
+// Python's string methods (./jinja-python, as transformers renders with Python's jinja2), special tokens,
 // and the sampling defaults of generation_config.json.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { Template } from './jinja-python';
 
 export interface ChatMessage {
   role: string;
   content: string;
+}
+
+export interface ChatTemplateOptions {
+  /** add_generation_prompt: end with the opening of an assistant turn (for sampling); default false. */
+  addGenerationPrompt?: boolean;
+  /**
+   * enable_thinking, for templates that read it (Qwen3: false writes an empty think block after the
+   * generation prompt). Left undefined, the template sees it undefined, as transformers does without the kwarg.
+   */
+  enableThinking?: boolean;
 }
 
 /** generation_config.json, as far as sampling needs it (undefined: not set by the checkpoint). */
@@ -55,6 +66,29 @@ function tokenText(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Every `*_token` of tokenizer_config.json (bos_token, eos_token, pad_token, unk_token, ...), as
+ * transformers passes its special tokens to the chat template.
+ */
+function templateTokens(config: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const text = key.endsWith('_token') ? tokenText(value) : undefined;
+    if (text !== undefined) out[key] = text;
+  }
+  return out;
+}
+
+/** Ids of tokenizer.json's added tokens marked special. */
+function specialIds(json: Record<string, unknown>): Set<number> {
+  const added = Array.isArray(json.added_tokens)
+    ? (json.added_tokens as { id?: unknown; special?: unknown }[])
+    : [];
+  return new Set(
+    added.filter((t) => t.special === true && typeof t.id === 'number').map((t) => t.id as number),
+  );
+}
+
 function ids(value: unknown): number[] | undefined {
   if (typeof value === 'number') return [value];
   if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
@@ -87,10 +121,15 @@ export class ModelTokenizer {
   /** The largest token id + 1, added tokens included. */
   readonly vocabSize: number;
   private readonly template: Template | undefined;
+  private readonly templateTokens: Record<string, string>;
+  /** Special tokens the tokenizer knows but the model's embedding does not have (id >= vocab_size). */
+  private readonly outsideModel = new Map<number, string>();
+  private readonly tokenizerFile: string;
 
   private constructor(
     private readonly tokenizer: Tokenizer,
     sources: TokenizerSources,
+    specials: ReadonlySet<number>,
   ) {
     const config = sources.tokenizerConfig ?? {};
     const idOf = (token: string | undefined): number | undefined =>
@@ -99,15 +138,30 @@ export class ModelTokenizer {
     this.eosToken = tokenText(config.eos_token);
     this.bosTokenId = idOf(this.bosToken);
     this.padTokenId = idOf(tokenText(config.pad_token));
+    this.templateTokens = templateTokens(config);
+    // Loops, not Math.max(...ids): spreading a real vocabulary (128k-262k ids) into one call overflows the stack.
+    let largest = -1;
+    let largestOrdinary = -1;
     const vocab = tokenizer.get_vocab(true);
-    this.vocabSize = Math.max(-1, ...vocab.values()) + 1;
+    for (const tokenId of vocab.values()) {
+      if (tokenId > largest) largest = tokenId;
+      if (tokenId > largestOrdinary && !specials.has(tokenId)) largestOrdinary = tokenId;
+    }
+    this.vocabSize = largest + 1;
     const tokenizerFile = join(sources.folder, 'tokenizer.json');
-    if (sources.model && this.vocabSize > sources.model.vocabSize) {
+    this.tokenizerFile = tokenizerFile;
+    const modelVocab = sources.model?.vocabSize;
+    if (modelVocab !== undefined && largestOrdinary >= modelVocab) {
       throw new Error(
         `${tokenizerFile}: the tokenizer has ${this.vocabSize} tokens but config.json's vocab_size is ` +
-          `${sources.model.vocabSize}; the tokenizer does not belong to this model`,
+          `${modelVocab}; the tokenizer does not belong to this model`,
       );
     }
+    // Special tokens past the embedding are allowed, as transformers allows them (Gemma 3's text-only
+    // checkpoints: vocab_size 262144, and tokenizer.json's <image_soft_token> is id 262144); encode() refuses
+    // text that would produce one.
+    if (modelVocab !== undefined && largest >= modelVocab)
+      for (const [token, tokenId] of vocab) if (tokenId >= modelVocab) this.outsideModel.set(tokenId, token);
     const gen = sources.generationConfig ?? {};
     const eos = idOf(this.eosToken);
     this.eosTokenIds = ids(gen.eos_token_id) ?? [
@@ -146,7 +200,7 @@ export class ModelTokenizer {
     } catch (error) {
       throw new Error(`${file}: cannot build the tokenizer: ${(error as Error).message}`, { cause: error });
     }
-    return new ModelTokenizer(tokenizer, sources);
+    return new ModelTokenizer(tokenizer, sources, specialIds(json));
   }
 
   /** Reads tokenizer.json (required), tokenizer_config.json, chat_template.jinja, generation_config.json. */
@@ -168,7 +222,19 @@ export class ModelTokenizer {
 
   /** Token ids of `text`; special tokens (e.g. BOS) are added by tokenizer.json's post-processor. */
   encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids;
+    const tokenIds = this.tokenizer.encode(text, {
+      add_special_tokens: options.addSpecialTokens ?? true,
+    }).ids;
+    if (this.outsideModel.size > 0)
+      for (const tokenId of tokenIds) {
+        const token = this.outsideModel.get(tokenId);
+        if (token !== undefined)
+          throw new Error(
+            `${this.tokenizerFile}: the text contains ${token} (id ${tokenId}), a special token outside the ` +
+              `model's vocabulary (config.json's vocab_size); this model cannot read it`,
+          );
+      }
+    return tokenIds;
   }
 
   decode(tokenIds: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
@@ -180,24 +246,24 @@ export class ModelTokenizer {
   }
 
   /**
-   * The chat template rendered as transformers' apply_chat_template(tokenize=False) renders it
-   * (@huggingface/jinja itself provides raise_exception).
+   * The chat template rendered as transformers' apply_chat_template(tokenize=False) renders it: messages,
+   * add_generation_prompt, the config's special tokens (bos_token, eos_token, ...), enable_thinking when
+   * given (@huggingface/jinja itself provides raise_exception and strftime_now).
    */
-  applyChatTemplate(
-    messages: readonly ChatMessage[],
-    options: { addGenerationPrompt?: boolean } = {},
-  ): string {
+  applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
     if (!this.template) throw new Error('tokenizer: this checkpoint has no chat template');
     return this.template.render({
+      bos_token: '',
+      eos_token: '',
+      ...this.templateTokens,
       messages,
       add_generation_prompt: options.addGenerationPrompt ?? false,
-      bos_token: this.bosToken ?? '',
-      eos_token: this.eosToken ?? '',
+      ...(options.enableThinking === undefined ? {} : { enable_thinking: options.enableThinking }),
     });
   }
 
   /** As apply_chat_template(tokenize=True): the template writes the special tokens, so none are added. */
-  encodeChat(messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean } = {}): number[] {
+  encodeChat(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): number[] {
     return this.encode(this.applyChatTemplate(messages, options), { addSpecialTokens: false });
   }
 }
