@@ -6,6 +6,7 @@ export { Prng, deriveCandidateSeed, type PrngState } from './prng';
 export * from './sampling';
 export * from './stop';
 export {
+  generatorTokenizer,
   loadGenerator,
   OnnxDecoder,
   type GenerationDefaults,

@@ -255,7 +255,8 @@ export interface LoadGeneratorOptions {
   intraOpThreads?: number;
 }
 
-function generatorTokenizer(model: ModelTokenizer): GeneratorTokenizer {
+/** The prompt side of sampling over a checkpoint's tokenizer (exported so tests can hold it against training's). */
+export function generatorTokenizer(model: ModelTokenizer): GeneratorTokenizer {
   return {
     model,
     encodeChat(prompt) {

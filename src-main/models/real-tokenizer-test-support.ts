@@ -181,8 +181,9 @@ export function chatRenders(family: Family): { shared: Render[]; more: Render[] 
 
 export interface FamilyExpectations {
   family: Family;
-  /** config.json's vocab_size of a real checkpoint of the family. */
+  /** config.json's vocab_size and eos_token_id of a real checkpoint of the family. */
   modelVocabSize: number;
+  modelEosTokenIds: number[];
   /** The tokenizer's size (largest id + 1, added tokens included). */
   tokenizerSize: number;
   /** The BOS token the chat template writes, or undefined (Qwen3 has none). */
@@ -193,8 +194,14 @@ export interface FamilyExpectations {
   seed: number;
 }
 
-/** The suite one family's test file runs. */
-export function realTokenizerSuite(e: FamilyExpectations): void {
+/**
+ * The suite one family's test file runs; `more` adds tests over the same loaded tokenizer (the services
+ * tests use it to hold generation's prompts against training's).
+ */
+export function realTokenizerSuite(
+  e: FamilyExpectations,
+  more?: (tokenizer: () => ModelTokenizer) => void,
+): void {
   const folder = familyFolder(e.family);
   let ours: ModelTokenizer;
   let reference: ReturnType<typeof TokenizerLoader.fromPreTrained>;
@@ -214,7 +221,7 @@ export function realTokenizerSuite(e: FamilyExpectations): void {
       tokenizerJson: tokenizerJSON,
       tokenizerConfig,
       folder,
-      model: { vocabSize: e.modelVocabSize, eosTokenIds: [] },
+      model: { vocabSize: e.modelVocabSize, eosTokenIds: e.modelEosTokenIds },
     });
     reference = TokenizerLoader.fromPreTrained({
       tokenizerJSON: withUnicodeWhitespace(tokenizerJSON),
@@ -293,5 +300,7 @@ export function realTokenizerSuite(e: FamilyExpectations): void {
         expect(ours.bosTokenId).toBeUndefined();
       }
     });
+
+    more?.(() => ours);
   });
 }

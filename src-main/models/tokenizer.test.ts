@@ -157,4 +157,37 @@ describe('ModelTokenizer', () => {
     const bad = folderWith({ 'tokenizer.json': { version: '1.0' } });
     expect(() => ModelTokenizer.load(bad)).toThrow(`${join(bad, 'tokenizer.json')}: has no "model" section`);
   });
+
+  it("a special token past config.json's vocab_size loads; text that would produce it is refused by name", () => {
+    // As Gemma 3's text-only checkpoints: vocab_size 262144, tokenizer.json's <image_soft_token> is id 262144.
+    const withImage = {
+      ...TOKENIZER_JSON,
+      added_tokens: [
+        ...TOKENIZER_JSON.added_tokens,
+        { ...(specialAddedTokens(['<img>'])[0] as object), id: SPECIALS.length + PIECES.length },
+      ],
+    };
+    const folder = folderWith({ 'tokenizer.json': withImage });
+    const tok = ModelTokenizer.load(folder, { vocabSize: 20, eosTokenIds: [] });
+    expect(tok.vocabSize).toBe(21);
+    expect(tok.encode('hello', { addSpecialTokens: false })).toEqual([id('hello')]);
+    expect(() => tok.encode('hello <img>')).toThrow(
+      `${join(folder, 'tokenizer.json')}: the text contains <img> (id 20), a special token outside the model's vocabulary`,
+    );
+  });
+
+  it('passes every *_token of tokenizer_config.json and enable_thinking (when given) to the template', () => {
+    const template =
+      '{{ bos_token }}|{{ pad_token }}|{{ unk_token is defined }}|' +
+      '{% if enable_thinking is defined %}{{ enable_thinking }}{% else %}unset{% endif %}';
+    const tok = ModelTokenizer.load(
+      folderWith({
+        'tokenizer.json': TOKENIZER_JSON,
+        'tokenizer_config.json': { ...TOKENIZER_CONFIG, chat_template: template },
+      }),
+    );
+    expect(tok.applyChatTemplate([])).toBe('<s>|<pad>|false|unset');
+    expect(tok.applyChatTemplate([], { enableThinking: false })).toBe('<s>|<pad>|false|false');
+    expect(tok.applyChatTemplate([], { enableThinking: true })).toBe('<s>|<pad>|false|true');
+  });
 });
