@@ -142,7 +142,7 @@ export function variedStrings(count: number, seed: number, specialTexts: readonl
  * @lenml/tokenizers. The hub's tokenizers (Rust, Oniguruma) and @huggingface/tokenizers read `\s` as the
  * Unicode White_Space property; @lenml/tokenizers hands the pattern to a JS RegExp, whose `\s` also matches
  * U+FEFF and misses U+0085, so without this it splits text with those characters differently from the
- * hub's tokenizers (9 of 3000 Qwen3 strings here, and as many Llama 3 ones).
+ * hub's tokenizers (9 of the 3000 Qwen3 strings here, 4 of the 3000 Llama 3 ones).
  */
 export function withUnicodeWhitespace<T extends object>(tokenizerJSON: T): T {
   const pattern = JSON.stringify((tokenizerJSON as { pre_tokenizer?: unknown }).pre_tokenizer ?? null)
