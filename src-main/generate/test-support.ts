@@ -95,7 +95,7 @@ export class FakeBigramModel implements DecoderModel<FakeCache> {
 
 /** log_softmax(row)[token], written out plainly for the tests. */
 export function plainLogSoftmax(row: readonly number[], token: number): number {
-  const max = Math.max(...row);
+  const max = row.reduce((m, x) => Math.max(m, x), -Infinity); // no spread: rows can be a real vocabulary wide
   const logSum = Math.log(row.reduce((sum, x) => sum + Math.exp(x - max), 0)) + max;
   return (row[token] as number) - logSum;
 }

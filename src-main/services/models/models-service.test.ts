@@ -110,10 +110,13 @@ describe('models service', () => {
     const extraTokens = checkpoint('tokens');
     const tokenizerPath = path.join(extraTokens, 'tokenizer.json');
     const tokenizer = JSON.parse(readFileSync(tokenizerPath, 'utf8'));
+    // Ordinary (non-special) tokens past vocab_size: special ones are allowed there (Gemma 3's
+    // <image_soft_token>) and refused only when text would produce them.
     const extra = [96, 97, 98, 99].map((id) => ({
       ...tokenizer.added_tokens[0],
       id,
       content: `<extra_${id}>`,
+      special: false,
     }));
     tokenizer.added_tokens.push(...extra);
     for (const token of extra) tokenizer.model.vocab[token.content] = token.id;
