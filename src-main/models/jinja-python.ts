@@ -1,13 +1,15 @@
-// Python semantics for @huggingface/jinja's string methods and the `trim` filter, where chat templates meet
-// the difference. transformers renders chat templates with Python's jinja2, where `s.lstrip('\n')` is
-// Python's str.lstrip: it strips only the characters given. @huggingface/jinja 0.5 ignores the argument and
-// strips all whitespace (Qwen3's template then eats the leading spaces of an assistant turn), strips JS
-// whitespace rather than Python's, counts `length` in UTF-16 units, and lacks rsplit/find/count.
+// Python semantics for @huggingface/jinja's string methods and its `trim` and `title` filters, where chat
+// templates meet the difference. transformers renders chat templates with Python's jinja2, where
+// `s.lstrip('\n')` is Python's str.lstrip: it strips only the characters given. @huggingface/jinja 0.5
+// ignores the argument and strips all whitespace (Qwen3's template then eats the leading spaces of an
+// assistant turn), strips JS whitespace rather than Python's, counts `length` in UTF-16 units, and lacks
+// rsplit/find/count.
 //
 // This is a patch in the upstream's own shape: StringValue's `builtins` map and the interpreter's filter
-// table are extended in place, once, when this module is imported (so every Template in the process renders
-// the Python way). Each method follows the Python documentation of str; jinja-python.test.ts compares each
-// with renders made by Python's jinja2 (fixtures/jinja-python/cases.json, scripts/jinja-python-cases.py).
+// step are extended in place, once, when this module is imported (so every Template in the process renders
+// the Python way). The str functions below are pure and exported, ready to move upstream as they are.
+// jinja-python.test.ts compares each method with renders made by Python's jinja2
+// (fixtures/jinja-python/cases.json, written by scripts/jinja-fixtures/make_jinja_python_cases.py).
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
 
 export { Template };
