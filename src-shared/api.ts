@@ -26,6 +26,12 @@ import {
 
 const annotatorInput = z.object({ annotatorId: Id });
 
+/**
+ * The largest request body a transport accepts, in bytes: the largest file a method takes (64 MiB, sent as
+ * base64 for binary files, 4/3 of that) with room for JSON escaping. Bigger bodies are refused unread.
+ */
+export const MAX_REQUEST_BYTES = 128 * 1024 * 1024;
+
 export const apiContract = {
   getAppInfo: { input: z.object({}), output: AppInfo },
   getDevice: { input: z.object({ request: DeviceRequest.default('auto') }), output: DeviceInfo },

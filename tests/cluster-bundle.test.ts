@@ -361,7 +361,7 @@ describe('cluster bundle', () => {
         dataset: 'small',
       });
       const outDir = path.join(dir, 'bundle');
-      const result = exportClusterBundleAt(dir, 'small', { settings: { lr: 1e-5 }, outDir });
+      const result = await exportClusterBundleAt(dir, 'small', { settings: { lr: 1e-5 }, outDir });
       expect(result).toMatchObject({ trainRows: 3, evalRows: 0, model: 'REPLACE-WITH/base-model' });
       expect(result.files.map((f) => path.relative(outDir, f)).sort()).toEqual([
         'README.md',
@@ -382,10 +382,15 @@ describe('cluster bundle', () => {
         chosen: [{ role: 'assistant', content: 'yes' }],
         rejected: [{ role: 'assistant', content: 'no' }],
       });
-      expect(() => exportClusterBundleAt(dir, 'small', { settings: {}, outDir })).toThrow(/not empty/);
-      expect(() => exportClusterBundleAt(dir, 'nope', { settings: {}, outDir: `${outDir}-2` })).toThrow(
-        /no dataset named "nope"/,
+      await expect(exportClusterBundleAt(dir, 'small', { settings: {}, outDir })).rejects.toThrow(
+        /not empty/,
       );
+      await expect(
+        exportClusterBundleAt(dir, 'nope', { settings: {}, outDir: `${outDir}-2` }),
+      ).rejects.toThrow(/no dataset named "nope"/);
+      await expect(
+        exportClusterBundleAt(dir, 'small', { settings: {}, outDir: '/proc/self/x' }),
+      ).rejects.toThrow('--out: /proc/self/x is inside /proc, a system folder; choose a folder of yours');
     } finally {
       workbench.close();
       removeDir(dir);

@@ -62,11 +62,11 @@ export function registerBundle(program: Command): void {
       parseChoice('--format', ['trl', 'trl-conversational'] as const),
     );
   for (const [flag, what, parse] of SETTING_FLAGS) command.option(flag, what, parse);
-  command.action((options: BundleOptions) => {
+  command.action(async (options: BundleOptions) => {
     const { dataDir, dataset, out, model, gpus, format, ...settings } = options;
     if (settings.epochs !== undefined && settings.maxSteps !== undefined)
       throw new Error('--epochs and --max-steps exclude each other; give one');
-    const result = exportClusterBundleAt(path.resolve(dataDir), dataset, {
+    const result = await exportClusterBundleAt(path.resolve(dataDir), dataset, {
       settings,
       outDir: out,
       modelDir: model,

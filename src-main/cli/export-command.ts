@@ -1,11 +1,12 @@
 // `dpo-workbench export`: a dataset as TRL JSONL (standard or conversational), CSV or Parquet, whole or one
 // side of its split; written to a temporary file first and renamed, so a failed export leaves no half file.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ExportFormat, Split } from '../../src-shared/labeling-schemas';
 import { defaultDataDir } from '../services/data-dir';
 import { openWorkbench } from '../services/open-workbench';
+import { prepareOutputFile } from '../services/output-folder';
 import { parseChoice } from './parse-options';
 
 interface ExportOptions {
@@ -16,13 +17,13 @@ interface ExportOptions {
   split?: Split;
 }
 
-function writeAtomically(file: string, bytes: Uint8Array): void {
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   const temporary = `${file}.partial-${process.pid}`;
   try {
-    writeFileSync(temporary, bytes);
-    renameSync(temporary, file);
+    await writeFile(temporary, bytes);
+    await rename(temporary, file);
   } catch (error) {
-    rmSync(temporary, { force: true });
+    await rm(temporary, { force: true });
     throw new Error(`cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
       cause: error,
     });
@@ -42,7 +43,9 @@ export function registerExport(program: Command): void {
     )
     .requiredOption('--out <file>', 'where to write it')
     .option('--split <split>', 'train | eval: write one side only', parseChoice('--split', Split.options))
-    .action((options: ExportOptions) => {
+    .action(async (options: ExportOptions) => {
+      // The target's folder is checked (and made) before the export is built: a bad path fails at once.
+      const out = await prepareOutputFile(options.out, '--out');
       const workbench = openWorkbench({ dataDir: path.resolve(options.dataDir), transport: 'http' });
       try {
         const { datasets } = workbench.data;
@@ -51,7 +54,7 @@ export function registerExport(program: Command): void {
           options.format,
           options.split ?? null,
         );
-        writeAtomically(options.out, exported.bytes);
+        await writeAtomically(out, exported.bytes);
         console.log(
           `wrote ${exported.rows} rows of dataset "${options.dataset}" to ${options.out} (${options.format})`,
         );

@@ -40,6 +40,8 @@ export function registerServe(program: Command): void {
         console.log(`Bound beyond loopback: open ${openUrl} (the token is required)`);
       else console.log(`Open ${openUrl}`);
       const stop = async () => {
+        // A request still running (a long import) must not keep the process alive past the signal.
+        setTimeout(() => process.exit(0), 1500).unref();
         await running.close();
         workbench.close();
         process.exit(0);

@@ -118,3 +118,42 @@ describe('server-sent events', () => {
     }
   });
 });
+
+describe('request body limit', () => {
+  it('refuses a declared length over the limit and a chunked body once it passes the limit (413)', async () => {
+    const running = await startHttpServer({
+      registry: echoRegistry,
+      events: new EventBus(),
+      host: '127.0.0.1',
+      port: 0,
+      staticDir: '/nonexistent',
+      maxBodyBytes: 1024,
+    });
+    try {
+      const post = (body: string | ReadableStream<Uint8Array>, extra: Record<string, string> = {}) =>
+        fetch(`${running.url}api/getAppInfo`, {
+          method: 'POST',
+          headers: { ...json, ...extra },
+          body,
+          duplex: 'half',
+        } as RequestInit);
+      const small = await post(JSON.stringify({ text: 'x'.repeat(900) }));
+      expect(small.status).toBe(200);
+      const declared = await post(JSON.stringify({ text: 'x'.repeat(2000) }));
+      expect(declared.status).toBe(413);
+      expect(await declared.json()).toEqual({
+        error: { code: 'invalid_input', message: 'the request body is larger than 1024 bytes' },
+      });
+      // A stream has no Content-Length: it is cut off as soon as 1,024 bytes have arrived.
+      const chunks = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 4; i++) controller.enqueue(new TextEncoder().encode(' '.repeat(400)));
+          controller.close();
+        },
+      });
+      expect((await post(chunks)).status).toBe(413);
+    } finally {
+      await running.close();
+    }
+  });
+});

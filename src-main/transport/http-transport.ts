@@ -1,6 +1,7 @@
 // Browser-mode transport: the same API as JSON over HTTP (POST /api/<method>) and contract events as
 // server-sent events (GET /api/events), plus the built renderer. Loopback by default; any other address
-// requires the random token printed at start. Host and Origin are checked against DNS rebinding and CSRF.
+// requires the random token printed at start. Host and Origin are checked against DNS rebinding and CSRF;
+// a body over the contract's limit is refused (413) from its Content-Length, or as soon as a stream passes it.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context, type Next } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { MAX_REQUEST_BYTES } from '../../src-shared/api';
 import { ApiError } from '../../src-shared/errors';
 import { CONTENT_SECURITY_POLICY } from '../../src-shared/security';
 import type { EventBus } from '../services/jobs/event-bus';
@@ -28,6 +30,8 @@ export interface HttpServerOptions {
   staticDir: string;
   /** Required when binding beyond loopback; generated when not given. */
   token?: string;
+  /** Request bodies over this many bytes are refused with 413 (default: the contract's MAX_REQUEST_BYTES). */
+  maxBodyBytes?: number;
 }
 
 export interface RunningServer {
@@ -49,6 +53,35 @@ const STATUS_BY_CODE: Record<ApiError['code'], 400 | 403 | 404 | 409 | 422 | 500
 
 function errorResponse(c: Context, error: ApiError): Response {
   return c.json({ error: { code: error.code, message: error.message } }, STATUS_BY_CODE[error.code]);
+}
+
+function tooLarge(c: Context, limit: number): Response {
+  // The rest of the body is never read: the connection is closed after this answer.
+  c.header('Connection', 'close');
+  const size = limit >= 1024 * 1024 ? `${Math.round(limit / (1024 * 1024))} MiB` : `${limit} bytes`;
+  return c.json(
+    { error: { code: 'invalid_input', message: `the request body is larger than ${size}` } },
+    413,
+  );
+}
+
+/** The body as text, or 'too large' as soon as more than `limit` bytes have arrived. */
+async function readCappedBody(request: Request, limit: number): Promise<string | 'too large'> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      return 'too large';
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 function sameToken(given: string, expected: string): boolean {
@@ -89,6 +122,7 @@ function guard(bindHost: string, token: string | null) {
 
 export function createHttpApp(options: Omit<HttpServerOptions, 'port'>, token: string | null): Hono {
   const app = new Hono();
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_REQUEST_BYTES;
   app.use('*', guard(options.host, token));
 
   app.get('/api/events', (c) =>
@@ -108,9 +142,13 @@ export function createHttpApp(options: Omit<HttpServerOptions, 'port'>, token: s
     if (!(c.req.header('content-type') ?? '').startsWith('application/json')) {
       return errorResponse(c, new ApiError('invalid_input', 'Content-Type must be application/json'));
     }
+    const declared = Number(c.req.header('content-length') ?? '0');
+    if (declared > maxBodyBytes) return tooLarge(c, maxBodyBytes);
+    const body = await readCappedBody(c.req.raw, maxBodyBytes);
+    if (body === 'too large') return tooLarge(c, maxBodyBytes);
     let input: unknown;
     try {
-      input = await c.req.json();
+      input = JSON.parse(body);
     } catch {
       return errorResponse(c, new ApiError('invalid_input', 'the request body is not valid JSON'));
     }

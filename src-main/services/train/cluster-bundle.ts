@@ -1,7 +1,8 @@
 // A folder that runs the same DPO fine-tune on a GPU cluster with TRL: the dataset as TRL preference JSONL
 // (train and test splits), a `trl dpo --config` YAML mapped from our settings, accelerate configs for
 // multi-GPU (plain DDP and DeepSpeed ZeRO-2) and a README on running it and bringing the adapter back.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ApiHandlers, ApiParsedInput } from '../../../src-shared/api';
@@ -13,6 +14,7 @@ import { resolveTrainArgs, type TrainArgs } from '../../train/index';
 import { defaultTargetModules } from '../../train/lora';
 import { trlConversationalRow, trlStandardRow } from '../export/export-rows';
 import { stringifyYaml11, type YamlMap } from './yaml11';
+import { OutputPathError, prepareOutputFolder } from '../output-folder';
 
 export interface BundleModel {
   /** What TRL loads: a Hugging Face hub name (config.json `_name_or_path`), a folder, or a placeholder. */
@@ -289,12 +291,14 @@ export function buildClusterBundle(request: ClusterBundleRequest): BundleFiles {
   return files;
 }
 
-export function writeBundle(outDir: string, files: BundleFiles): string[] {
+/** Writes the files off the event loop (libuv's pool), so a server answers other requests meanwhile. */
+export async function writeBundle(outDir: string, files: BundleFiles): Promise<string[]> {
   const written: string[] = [];
   for (const [relative, text] of files) {
     const target = path.join(outDir, relative);
-    mkdirSync(path.dirname(target), { recursive: true });
-    writeFileSync(target, text);
+    // Only the bundle's own subfolders (data/) are made here: outDir was checked and created already.
+    if (path.dirname(target) !== outDir) await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, text);
     written.push(target);
   }
   return written;
@@ -320,10 +324,11 @@ export interface ClusterBundleResult {
 }
 
 /** Writes the bundle of a stored dataset into outDir, which must be new or empty. */
-export function exportClusterBundle(
+export async function exportClusterBundle(
   db: Database.Database,
   input: ExportClusterBundleInput,
-): ClusterBundleResult {
+  what = 'outDir',
+): Promise<ClusterBundleResult> {
   const datasets = new DatasetsRepo(db);
   const dataset = datasets.get(input.datasetId);
   if (!dataset) throw new Error(`datasetId: no dataset with id ${input.datasetId}`);
@@ -335,9 +340,9 @@ export function exportClusterBundle(
     model = bundleModelFromDir(row.path);
     startingAdapter = row.adapterPath ?? undefined;
   } else if (input.modelDir !== undefined) model = bundleModelFromDir(input.modelDir);
-  const outDir = path.resolve(input.outDir);
-  if (existsSync(outDir) && readdirSync(outDir).length > 0)
-    throw new Error(`outDir: ${outDir} is not empty; choose a new folder for the bundle`);
+  const outDir = await prepareOutputFolder(input.outDir, what);
+  if ((await readdir(outDir)).length > 0)
+    throw new Error(`${what}: ${outDir} is not empty; choose a new folder for the bundle`);
   const rows = datasets.rows(input.datasetId, null);
   const files = buildClusterBundle({
     datasetName: dataset.name,
@@ -350,7 +355,7 @@ export function exportClusterBundle(
   });
   return {
     outDir,
-    files: writeBundle(outDir, files),
+    files: await writeBundle(outDir, files),
     trainRows: rows.filter((r) => r.split === 'train').length,
     evalRows: rows.filter((r) => r.split === 'eval').length,
     model: model.nameOrPath,
@@ -358,16 +363,16 @@ export function exportClusterBundle(
 }
 
 /** The command line's entry: the dataset by name in a data folder's database. */
-export function exportClusterBundleAt(
+export async function exportClusterBundleAt(
   dataDir: string,
   datasetName: string,
   input: Omit<ExportClusterBundleInput, 'datasetId'>,
-): ClusterBundleResult {
+): Promise<ClusterBundleResult> {
   const { db } = openDatabase(dataDir);
   try {
     const dataset = new DatasetsRepo(db).getByName(datasetName);
     if (!dataset) throw new Error(`--dataset: no dataset named "${datasetName}" in ${dataDir}`);
-    return exportClusterBundle(db, { ...input, datasetId: dataset.id });
+    return await exportClusterBundle(db, { ...input, datasetId: dataset.id }, '--out');
   } finally {
     db.close();
   }
@@ -386,9 +391,9 @@ function settingsToArgs(settings: ApiParsedInput<'exportClusterBundle'>['setting
 
 export function createBundleHandlers(db: Database.Database): Pick<ApiHandlers, 'exportClusterBundle'> {
   return {
-    exportClusterBundle: (input) => {
+    exportClusterBundle: async (input) => {
       try {
-        return exportClusterBundle(db, {
+        return await exportClusterBundle(db, {
           datasetId: input.datasetId,
           settings: settingsToArgs(input.settings),
           outDir: input.outDir,
@@ -397,6 +402,7 @@ export function createBundleHandlers(db: Database.Database): Pick<ApiHandlers, '
           format: input.format,
         });
       } catch (error) {
+        if (error instanceof OutputPathError) throw new ApiError('invalid_input', error.message);
         const message = (error as Error).message.replace(/^--([a-z-]+)/, 'settings: $1');
         const code = /^(datasetId|baseModelId):/.test(message)
           ? 'not_found'
