@@ -1,10 +1,18 @@
 // Checkpoints: exact round trip of every part, atomic replacement, a crash mid-write keeps the last good one,
-// a crash between the two renames still reads the previous one, and non-finite tensors are refused.
+// a crash between the two renames still reads the previous one, and non-finite tensors are refused; the
+// write sequence as a state machine: two kills in a row, at every pair of points, lose no complete checkpoint.
 import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
+import {
+  CHECKPOINT_WRITE_POINTS,
+  readCheckpoint,
+  recoverCheckpoint,
+  writeCheckpoint,
+  type Checkpoint,
+  type CheckpointWritePoint,
+} from './checkpoint';
 import { Rng } from './rng';
 
 let root: string;
@@ -84,6 +92,8 @@ describe('checkpoints', () => {
     await writeCheckpoint(dir, checkpoint(7));
     expect((await readCheckpoint(dir))!.step).toBe(7);
     expect((await readdir(root)).sort()).toEqual(['ckpt', 'ckpt.tmp-99999']);
+    expect((await recoverCheckpoint(dir))!.step).toBe(7);
+    expect((await readdir(root)).sort()).toEqual(['ckpt']);
   });
 
   it('refuses NaN/Inf tensors and bad data orders, keeping the last good checkpoint', async () => {
@@ -97,5 +107,36 @@ describe('checkpoints', () => {
     );
     expect(await readCheckpoint(dir)).toEqual(checkpoint(5));
     expect(await readCheckpoint(join(root, 'missing'))).toBeUndefined();
+  });
+
+  it('two kills in a row, at every pair of write points, keep the newest complete checkpoint; recovery tidies', async () => {
+    const killAt = (point: CheckpointWritePoint) => ({
+      fault: (at: CheckpointWritePoint) => {
+        if (at === point) throw new Error(`killed at ${point}`);
+      },
+    });
+    const landed = (point: CheckpointWritePoint) =>
+      CHECKPOINT_WRITE_POINTS.indexOf(point) >= CHECKPOINT_WRITE_POINTS.indexOf('new-renamed-into-place');
+    let cases = 0;
+    for (const first of CHECKPOINT_WRITE_POINTS) {
+      for (const second of CHECKPOINT_WRITE_POINTS) {
+        const dir = join(root, `ckpt-${cases++}`);
+        await writeCheckpoint(dir, checkpoint(5));
+        await expect(writeCheckpoint(dir, checkpoint(10), killAt(first))).rejects.toThrow(/killed/);
+        const afterFirst = landed(first) ? 10 : 5;
+        expect((await readCheckpoint(dir))?.step).toBe(afterFirst);
+        // With only .prev left, the write has no old checkpoint to move: those two points never come.
+        const killed = await writeCheckpoint(dir, checkpoint(15), killAt(second)).then(
+          () => false,
+          () => true,
+        );
+        const afterSecond = !killed || landed(second) ? 15 : afterFirst;
+        expect(await readCheckpoint(dir)).toEqual(checkpoint(afterSecond));
+        expect(await recoverCheckpoint(dir)).toEqual(checkpoint(afterSecond));
+        const left = (await readdir(root)).filter((name) => name.startsWith(`ckpt-${cases - 1}`));
+        expect(left).toEqual([`ckpt-${cases - 1}`]);
+      }
+    }
+    expect(cases).toBe(CHECKPOINT_WRITE_POINTS.length ** 2);
   });
 });

@@ -1,8 +1,9 @@
 // Atomic training checkpoints: adapter tensors, optimizer state, step, data order and RNG state, written to
-// `<dir>.tmp-<pid>`, fsynced, then renamed over `<dir>`; a crash at any point leaves the last good one readable.
+// `<dir>.tmp-<pid>`, fsynced, then renamed over `<dir>`; a kill at any point, any number of times, leaves
+// the last good one readable, and recoverCheckpoint tidies whatever state the sequence was cut in.
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 export type CheckpointTensor =
   | { dtype: 'float32'; shape: number[]; data: Float32Array }
@@ -35,6 +36,25 @@ interface IndexEntry {
   shape: number[];
   offset: number;
   byteLength: number;
+}
+
+/** The points of the write sequence, in order; a fault hook may stop the write (as a kill would) at each. */
+export const CHECKPOINT_WRITE_POINTS = [
+  'tmp-created',
+  'tensors-written',
+  'tensors-synced',
+  'state-synced',
+  'old-prev-removed',
+  'old-moved-to-prev',
+  'new-renamed-into-place',
+  'parent-synced',
+  'prev-removed',
+] as const;
+export type CheckpointWritePoint = (typeof CHECKPOINT_WRITE_POINTS)[number];
+
+export interface CheckpointWriteOptions {
+  /** Called at each point of the sequence; throwing there leaves the files exactly as a kill would. */
+  fault?: (point: CheckpointWritePoint) => void;
 }
 
 const tmpDir = (dir: string): string => `${dir}.tmp-${process.pid}`;
@@ -77,62 +97,98 @@ function checkTensor(where: string, name: string, t: CheckpointTensor): void {
 }
 
 /**
- * Writes `checkpoint` to `dir` atomically: everything goes to `<dir>.tmp-<pid>` (each file fsynced), the old
- * `dir` is moved to `<dir>.prev`, the new one renamed into place, then `.prev` removed. A failure before the
- * final rename leaves `dir` (or, between the two renames, `<dir>.prev`) as the last good checkpoint.
+ * Writes `checkpoint` to `dir` atomically: everything goes to `<dir>.tmp-<pid>` (each file and the folder
+ * fsynced); then, only when `dir` holds a complete checkpoint, an older `<dir>.prev` is dropped and `dir`
+ * becomes `.prev`; the new folder is renamed into place, the parent fsynced, and `.prev` removed. So at every
+ * instant `dir` or `<dir>.prev` is a complete checkpoint, however many times the sequence is cut.
+ * Everything is checked before the first byte is written; an I/O error leaves a tmp folder that the next
+ * write or recoverCheckpoint removes.
  */
-export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
+export async function writeCheckpoint(
+  dir: string,
+  checkpoint: Checkpoint,
+  options: CheckpointWriteOptions = {},
+): Promise<void> {
   const where = `writeCheckpoint ${dir}`;
+  const at = options.fault ?? (() => undefined);
   if (!Number.isInteger(checkpoint.step) || checkpoint.step < 0)
     throw new Error(`${where}: bad step ${checkpoint.step}`);
   checkPermutation(checkpoint.dataOrder, where);
+  for (const group of ['adapter', 'optimizer'] as const)
+    for (const [name, t] of Object.entries(checkpoint[group])) checkTensor(where, name, t);
   const tmp = tmpDir(dir);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
+  at('tmp-created');
+  const index: IndexEntry[] = [];
+  const handle = await open(join(tmp, TENSORS_FILE), 'w');
   try {
-    const index: IndexEntry[] = [];
-    const handle = await open(join(tmp, TENSORS_FILE), 'w');
-    try {
-      let offset = 0;
-      for (const group of ['adapter', 'optimizer'] as const) {
-        for (const [name, t] of Object.entries(checkpoint[group])) {
-          checkTensor(where, name, t);
-          const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-          await handle.write(bytes, 0, bytes.length, offset);
-          index.push({ group, name, dtype: t.dtype, shape: [...t.shape], offset, byteLength: bytes.length });
-          offset += bytes.length;
-        }
+    let offset = 0;
+    for (const group of ['adapter', 'optimizer'] as const) {
+      for (const [name, t] of Object.entries(checkpoint[group])) {
+        const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+        await handle.write(bytes, 0, bytes.length, offset);
+        index.push({ group, name, dtype: t.dtype, shape: [...t.shape], offset, byteLength: bytes.length });
+        offset += bytes.length;
       }
-      await handle.sync();
-    } finally {
-      await handle.close();
     }
-    const state = {
-      format: FORMAT,
-      version: VERSION,
-      step: checkpoint.step,
-      dataOrder: checkpoint.dataOrder,
-      rngState: checkpoint.rngState,
-      meta: checkpoint.meta,
-      tensors: index,
-    };
-    const stateHandle = await open(join(tmp, STATE_FILE), 'w');
-    try {
-      await stateHandle.writeFile(JSON.stringify(state));
-      await stateHandle.sync();
-    } finally {
-      await stateHandle.close();
-    }
-    await fsyncDir(tmp);
-  } catch (error) {
-    await rm(tmp, { recursive: true, force: true });
-    throw error;
+    at('tensors-written');
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
-  await rm(prevDir(dir), { recursive: true, force: true });
-  if (await exists(dir)) await rename(dir, prevDir(dir));
+  at('tensors-synced');
+  const state = {
+    format: FORMAT,
+    version: VERSION,
+    step: checkpoint.step,
+    dataOrder: checkpoint.dataOrder,
+    rngState: checkpoint.rngState,
+    meta: checkpoint.meta,
+    tensors: index,
+  };
+  const stateHandle = await open(join(tmp, STATE_FILE), 'w');
+  try {
+    await stateHandle.writeFile(JSON.stringify(state));
+    await stateHandle.sync();
+  } finally {
+    await stateHandle.close();
+  }
+  await fsyncDir(tmp);
+  at('state-synced');
+  // `.prev` may be the only complete checkpoint (a kill between the renames): keep it unless `dir` is one.
+  if (await exists(join(dir, STATE_FILE))) {
+    await rm(prevDir(dir), { recursive: true, force: true });
+    at('old-prev-removed');
+    await rename(dir, prevDir(dir));
+    at('old-moved-to-prev');
+  } else await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
+  at('new-renamed-into-place');
   await fsyncDir(dirname(dir));
+  at('parent-synced');
   await rm(prevDir(dir), { recursive: true, force: true });
+  at('prev-removed');
+}
+
+/**
+ * Brings `dir` back to one complete checkpoint after a kill anywhere in writeCheckpoint: unfinished
+ * `<dir>.tmp-*` folders (of any process) are removed, a `.prev` left alone by a kill between the renames
+ * becomes `dir` again, and a `.prev` beside a complete `dir` is dropped. Returns the checkpoint, if any.
+ */
+export async function recoverCheckpoint(dir: string): Promise<Checkpoint | undefined> {
+  const parent = dirname(dir);
+  const stalePrefix = `${basename(dir)}.tmp-`;
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names)
+    if (name.startsWith(stalePrefix)) await rm(join(parent, name), { recursive: true, force: true });
+  const hasCurrent = await exists(join(dir, STATE_FILE));
+  if (!hasCurrent && (await exists(join(prevDir(dir), STATE_FILE)))) {
+    await rm(dir, { recursive: true, force: true });
+    await rename(prevDir(dir), dir);
+    await fsyncDir(parent);
+  } else if (await exists(prevDir(dir))) await rm(prevDir(dir), { recursive: true, force: true });
+  return readCheckpoint(dir);
 }
 
 function toTensor(bytes: Buffer, entry: IndexEntry, where: string): CheckpointTensor {

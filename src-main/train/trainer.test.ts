@@ -1,12 +1,12 @@
 // The trainer against a float64 PyTorch step (scripts/train-fixtures/make_step_fixtures.py) on the llama
 // model fixture, and its invariants: every tensor moves, accumulation equals one big batch, resume equals
 // an unbroken run, and NaN stops the run keeping the last good checkpoint.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../models/index';
-import { readCheckpoint } from './checkpoint';
+import { CHECKPOINT_WRITE_POINTS, readCheckpoint, type CheckpointWritePoint } from './checkpoint';
 import type { PairExample } from './collate';
 import { LLAMA_TARGET_MODULES } from './lora';
 import { dpoLoss64 } from './losses';
@@ -240,6 +240,32 @@ describe('trainer invariants', () => {
       .split('\n')
       .map((l) => (JSON.parse(l) as { step: number }).step);
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('killed at every point of a checkpoint write, one kill after another, then resumed: the same adapter, one metrics row per step, no stale files', async () => {
+    const args = { lr: 1e-2, batchSize: 2, maxSteps: 4, checkpointEvery: 1 };
+    const whole = await run(args);
+    const dir = outDir();
+    // One run per point, each killed (as kill -9 would: nothing after it runs) in its first checkpoint
+    // write and resumed by the next; consecutive kills include .prev-only followed by a kill mid-write.
+    for (const point of CHECKPOINT_WRITE_POINTS) {
+      const checkpointWrite = {
+        fault: (at: CheckpointWritePoint) => {
+          if (at === point) throw new Error(`killed at ${point}`);
+        },
+      };
+      await expect(run(args, { outDir: dir, checkpointWrite })).rejects.toThrow(`killed at ${point}`);
+      if (point === 'tensors-written') appendFileSync(join(dir, 'metrics.jsonl'), '{"step": 3, "lo'); // torn
+    }
+    const resumed = await run(args, { outDir: dir });
+    expect([resumed.status, resumed.steps]).toEqual(['completed', 4]);
+    expect(maxDiff(whole.state, resumed.state)).toBe(0);
+    const steps = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { step: number }).step);
+    expect(steps).toEqual([1, 2, 3, 4]);
+    expect(readdirSync(dir).filter((name) => /^checkpoint\.|\.tmp-/.test(name))).toEqual([]);
   });
 
   it('NaN or Inf stops the run with a message and keeps the last good checkpoint', async () => {

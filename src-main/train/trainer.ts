@@ -1,11 +1,17 @@
 // The DPO trainer, one explicit loop (nanoGPT style): reference log-probs once, then per optimizer step
 // collate -> forward/backward (micro-batches) -> clip -> AdamW/SGD -> check finite -> log -> eval ->
 // checkpoint; finally the PEFT adapter. Resumes from <out>/checkpoint to the same result as an unbroken run.
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSafetensors, type Checkpoint as ModelCheckpoint } from '../models/index';
 import type { Device } from '../runtime/index';
-import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
+import {
+  readCheckpoint,
+  recoverCheckpoint,
+  writeCheckpoint,
+  type Checkpoint,
+  type CheckpointWriteOptions,
+} from './checkpoint';
 import type { PairExample } from './collate';
 import { defaultTargetModules, fanInFanOut } from './lora';
 import { initLoraState, loraModules, toPeftAdapter, type LoraState } from './lora-modules';
@@ -38,6 +44,8 @@ export interface TrainDpoInput {
   referenceCache?: ReferenceLogpCache;
   /** Abort after the current step: a checkpoint is written and the run ends 'cancelled'. */
   signal?: AbortSignal;
+  /** Fault points inside each checkpoint write (tests kill the run there). */
+  checkpointWrite?: CheckpointWriteOptions;
   onStart?(info: TrainStartInfo): void;
   onLog?(row: Record<string, number>): void;
 }
@@ -80,13 +88,29 @@ export const safetensorsIO: SafetensorsWriter = {
 /** A step produced NaN or Inf; nothing of it was kept. */
 export class NotFiniteError extends Error {}
 
-/** Drops rows logged after `step` (a killed run may have logged past its last checkpoint). */
+/**
+ * Keeps one row per step up to `step` (the checkpoint the run resumes from; 0 when it starts over): a
+ * killed run may have logged past its last checkpoint, or died in the middle of a line. Rewritten through
+ * a temporary file and a rename, so a kill here leaves the old file or the new one.
+ */
 async function keepMetricsUpTo(path: string, step: number): Promise<void> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const kept = text
-    .split('\n')
-    .filter((line) => line.trim() !== '' && (JSON.parse(line) as { step: number }).step <= step);
-  await writeFile(path, kept.map((line) => `${line}\n`).join(''));
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const byStep = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    let row: { step?: unknown };
+    try {
+      row = JSON.parse(line) as { step?: unknown };
+    } catch {
+      continue; // a blank line, or the torn last line of a killed run
+    }
+    if (typeof row.step === 'number' && row.step >= 1 && row.step <= step && !byStep.has(row.step))
+      byStep.set(row.step, line);
+  }
+  const kept = [...byStep.entries()].sort((a, b) => a[0] - b[0]).map(([, line]) => `${line}\n`);
+  const temporary = `${path}.tmp-${process.pid}`;
+  await writeFile(temporary, kept.join(''));
+  await rename(temporary, path);
 }
 
 /** The first non-finite number of a step (loss, grad norm, any updated tensor), if any. */
@@ -176,7 +200,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
   const referenceState = referenceKind === 'init' ? new Map(state) : baseReferenceState(state);
   const meta = resumeKey(input, totalSteps, lora);
   const checkpointDir = join(outDir, CHECKPOINT_DIR);
-  const saved = await readCheckpoint(checkpointDir);
+  const saved = await recoverCheckpoint(checkpointDir);
   if (input.resume && !saved) throw new Error(`--resume: there is no checkpoint in ${checkpointDir}`);
   let step = 0;
   let order: number[] = [];
@@ -189,8 +213,8 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     epochRng = Rng.fromState(saved.rngState);
     state = new Map(Object.entries(saved.adapter).map(([k, t]) => [k, Float32Array.from(t.data)]));
     for (const [k, t] of Object.entries(saved.optimizer)) optimizerState.set(k, Float32Array.from(t.data));
-    await keepMetricsUpTo(join(outDir, METRICS_FILE), step);
   }
+  await keepMetricsUpTo(join(outDir, METRICS_FILE), step);
   await mkdir(outDir, { recursive: true });
   const resolved = {
     ...args,
@@ -287,13 +311,17 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
       input.onLog?.(row);
       const cancelled = input.signal?.aborted === true && step + 1 < totalSteps;
       if ((step + 1) % args.checkpointEvery === 0 || step + 1 === totalSteps || cancelled)
-        await writeCheckpoint(checkpointDir, {
-          step: step + 1,
-          dataOrder: order,
-          rngState: epochRng.state,
-          ...runner.checkpointTensors(),
-          meta,
-        });
+        await writeCheckpoint(
+          checkpointDir,
+          {
+            step: step + 1,
+            dataOrder: order,
+            rngState: epochRng.state,
+            ...runner.checkpointTensors(),
+            meta,
+          },
+          input.checkpointWrite,
+        );
       if (cancelled)
         return { status: 'cancelled', steps: step + 1, device: runner.device, state: runner.state, last };
     }
