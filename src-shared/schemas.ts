@@ -62,6 +62,8 @@ export const ImportResult = z.object({
   rows: z.number().int().nonnegative(),
   pairsAdded: z.number().int().nonnegative(),
   duplicatesSkipped: z.number().int().nonnegative(),
+  /** Rows whose chosen and rejected are the same text: dropped, not stored. */
+  identicalSkipped: z.number().int().nonnegative(),
 });
 export type ImportResult = z.infer<typeof ImportResult>;
 
@@ -82,6 +84,8 @@ export const FileImportResult = z.object({
   pairsAdded: z.number().int().nonnegative(),
   promptsAdded: z.number().int().nonnegative(),
   duplicatesSkipped: z.number().int().nonnegative(),
+  /** Pair rows whose chosen and rejected are the same text: dropped, not stored (0 for prompts). */
+  identicalSkipped: z.number().int().nonnegative(),
   dataset: z.object({ id: Id, name: z.string() }).nullable(),
 });
 export type FileImportResult = z.infer<typeof FileImportResult>;

@@ -126,6 +126,32 @@ describe('dpo-workbench import and export', () => {
     expect([exported.status, exported.stderr]).toEqual([1, 'dpo-workbench: no dataset named "bad"\n']);
   });
 
+  it('refuses a dataset name the API refuses (empty, over 100 characters), and an export into /proc', () => {
+    const work = tempDir();
+    const file = path.join(work, 'pairs.jsonl');
+    writeFileSync(file, `${JSON.stringify(ROWS[0])}\n`);
+    const empty = cli('import', '--data-dir', work, file, '--dataset', '');
+    expect([empty.status, empty.stderr]).toEqual([1, 'dpo-workbench: dataset name: must not be empty\n']);
+    const long = cli('import', '--data-dir', work, file, '--dataset', 'n'.repeat(100_000));
+    expect([long.status, long.stderr.split('\n').length]).toEqual([1, 2]);
+    expect(long.stderr).toMatch(/^dpo-workbench: dataset name: .*100/);
+    const proc = cli(
+      'export',
+      '--data-dir',
+      work,
+      '--dataset',
+      'd',
+      '--format',
+      'trl',
+      '--out',
+      '/proc/self/x/y',
+    );
+    expect([proc.status, proc.stderr]).toEqual([
+      1,
+      'dpo-workbench: --out: /proc/self/x is inside /proc, a system folder; choose a folder of yours\n',
+    ]);
+  });
+
   it('refuses an unknown format and a missing file with a one-line reason', () => {
     const work = tempDir();
     const format = cli('export', '--data-dir', work, '--dataset', 'd', '--format', 'xlsx', '--out', 'x');

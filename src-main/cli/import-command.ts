@@ -30,7 +30,8 @@ export function describeImport(result: FileImportResult): string {
   const dataset = result.dataset ? `; dataset "${result.dataset.name}" (id ${result.dataset.id})` : '';
   return (
     `imported ${what} from ${result.fileName} (${result.format}: ${result.rows} rows, ` +
-    `${result.duplicatesSkipped} already stored or repeated)${dataset}`
+    `${result.duplicatesSkipped} already stored or repeated` +
+    `${result.identicalSkipped > 0 ? `, ${result.identicalSkipped} dropped: chosen equals rejected` : ''})${dataset}`
   );
 }
 

@@ -157,6 +157,7 @@ export function createServices(
         rows: result.rows,
         pairsAdded: result.pairsAdded,
         duplicatesSkipped: result.duplicatesSkipped,
+        identicalSkipped: result.identicalSkipped,
       };
     },
     nextPair: ({ annotatorId, qualityChecks }) => {

@@ -1,8 +1,10 @@
 // The one place where a call from any transport meets the services: method name checked, input validated
-// against the contract (errors name the fields), output checked, store errors mapped to API errors.
+// against the contract (errors name the fields; no string may hold a NUL or an unpaired surrogate), output
+// checked, store errors mapped to API errors.
 import { apiContract, describeIssues, type ApiHandlers } from '../../src-shared/api';
 import { isApiMethod, type ApiMethod } from '../../src-shared/api-methods';
 import { ApiError } from '../../src-shared/errors';
+import { findBadString } from '../../src-shared/text-checks';
 import { ConflictError, NotFoundError } from '../store/errors';
 
 export interface HandlerRegistry {
@@ -25,6 +27,9 @@ export function createHandlerRegistry(handlers: ApiHandlers): HandlerRegistry {
     if (!parsed.success) {
       throw new ApiError('invalid_input', `${method}: ${describeIssues(parsed.error)}`);
     }
+    // SQLite would store such a string as bytes no UTF-8 reader accepts (and TextEncoder makes U+FFFD).
+    const badString = findBadString(parsed.data);
+    if (badString) throw new ApiError('invalid_input', `${method}: ${badString}`);
     const handler = handlers[method] as (input: unknown) => unknown;
     const output = await handler(parsed.data);
     const checked = contract.output.safeParse(output);

@@ -66,8 +66,8 @@ function tooLarge(c: Context, limit: number): Response {
 }
 
 /** The body as text, or 'too large' as soon as more than `limit` bytes have arrived. */
-async function readCappedBody(request: Request, limit: number): Promise<string | 'too large'> {
-  if (!request.body) return '';
+async function readCappedBody(request: Request, limit: number): Promise<Uint8Array | 'too large'> {
+  if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -81,7 +81,16 @@ async function readCappedBody(request: Request, limit: number): Promise<string |
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks, total).toString('utf8');
+  return Buffer.concat(chunks, total);
+}
+
+/** Strict UTF-8: a lenient decode would turn bad bytes into U+FFFD and store them as text. */
+function decodeUtf8(body: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    return undefined;
+  }
 }
 
 function sameToken(given: string, expected: string): boolean {
@@ -146,9 +155,12 @@ export function createHttpApp(options: Omit<HttpServerOptions, 'port'>, token: s
     if (declared > maxBodyBytes) return tooLarge(c, maxBodyBytes);
     const body = await readCappedBody(c.req.raw, maxBodyBytes);
     if (body === 'too large') return tooLarge(c, maxBodyBytes);
+    const text = decodeUtf8(body);
+    if (text === undefined)
+      return errorResponse(c, new ApiError('invalid_input', 'the request body is not valid UTF-8'));
     let input: unknown;
     try {
-      input = JSON.parse(body);
+      input = JSON.parse(text);
     } catch {
       return errorResponse(c, new ApiError('invalid_input', 'the request body is not valid JSON'));
     }

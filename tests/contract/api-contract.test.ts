@@ -40,7 +40,13 @@ describe.each(TRANSPORTS)('API contract over %s', (_name, makeTransport) => {
   it('imports pairs, serves them in order, records ratings and undoes the last one', async () => {
     const annotatorId = await defaultAnnotator();
     const imported = await transport.client.importPairs({ fileName: 'pairs.jsonl', content: JSONL });
-    expect(imported).toEqual({ fileName: 'pairs.jsonl', rows: 3, pairsAdded: 3, duplicatesSkipped: 0 });
+    expect(imported).toEqual({
+      fileName: 'pairs.jsonl',
+      rows: 3,
+      pairsAdded: 3,
+      duplicatesSkipped: 0,
+      identicalSkipped: 0,
+    });
 
     const first = await transport.client.nextPair({ annotatorId });
     expect(first).toMatchObject({
@@ -112,6 +118,36 @@ describe.each(TRANSPORTS)('API contract over %s', (_name, makeTransport) => {
       rated: 0,
       remaining: 0,
       total: 0,
+    });
+  });
+
+  it('refuses NUL characters and unpaired surrogates by field and line, and counts rows with chosen = rejected apart', async () => {
+    const lone = `${JSONL}\n{"prompt":"p","chosen":"c\\ud800","rejected":"r"}`;
+    const surrogate = await rejection(transport.client.importPairs({ fileName: 'x.jsonl', content: lone }));
+    expect([surrogate.code, surrogate.message]).toEqual([
+      'bad_file',
+      'x.jsonl line 4: field chosen: an unpaired surrogate (invalid Unicode) at column 2',
+    ]);
+    // Sent as a string (not escaped in the file), the same character is refused before the import.
+    const raw = await rejection(
+      transport.raw('importPairs', { fileName: 'x.jsonl', content: `${JSONL}\n{"prompt":"\ud800"}` }),
+    );
+    expect([raw.code, raw.message]).toEqual([
+      'invalid_input',
+      'importPairs: content: an unpaired surrogate (invalid Unicode) at line 4, column 12',
+    ]);
+    const nul = await rejection(transport.raw('createAnnotator', { name: 'a\u0000b' }));
+    expect([nul.code, nul.message]).toEqual([
+      'invalid_input',
+      'createAnnotator: name: a NUL character at column 2',
+    ]);
+    const same = `${JSONL}\n{"prompt":"p","chosen":"same","rejected":"same"}`;
+    expect(await transport.client.importPairs({ fileName: 'same.jsonl', content: same })).toEqual({
+      fileName: 'same.jsonl',
+      rows: 4,
+      pairsAdded: 3,
+      duplicatesSkipped: 0,
+      identicalSkipped: 1,
     });
   });
 

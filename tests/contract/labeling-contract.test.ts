@@ -41,6 +41,7 @@ describe.each(TRANSPORTS)('labeling API over %s', (_name, makeTransport) => {
       pairsAdded: 10,
       promptsAdded: 0,
       duplicatesSkipped: 0,
+      identicalSkipped: 0,
       dataset: { id: 1, name: 'ten' },
     });
     const rebuilt = await api.rebuildDataset({ datasetId: 1, evalFraction: 0.3, splitSeed: 4 });

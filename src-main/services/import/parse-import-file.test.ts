@@ -222,3 +222,17 @@ describe('CSV, Parquet and prompt lists', () => {
     await expect(parse('notes.md', '# hi')).rejects.toThrow('notes.md: unknown file type');
   });
 });
+
+describe('bad text', () => {
+  it('refuses NULs and unpaired surrogates naming the line (JSONL, CSV, .txt) ', async () => {
+    await expect(
+      parse('a.jsonl', '{"prompt":"p","chosen":"c","rejected":"r"}\n{"prompt":"p\\u0000"}'),
+    ).rejects.toThrow('a.jsonl line 2: field prompt: a NUL character at column 2');
+    await expect(parse('b.csv', 'prompt,chosen,rejected\np,c,r\np,"c\nc\0",r\n')).rejects.toThrow(
+      'b.csv line 4: field chosen: a NUL character at line 2, column 2',
+    );
+    await expect(parse('c.txt', `one\ntwo\n${'\0'.repeat(4096)}\n`)).rejects.toThrow(
+      'c.txt line 3: a NUL character at column 1',
+    );
+  });
+});

@@ -2,6 +2,7 @@
 // the extension (or, failing that, the content), pairs or prompts from the columns unless `as` says so.
 import path from 'node:path';
 import type { ImportAs } from '../../../src-shared/schemas';
+import { describeTextProblem, findBadString, findTextProblem } from '../../../src-shared/text-checks';
 import { badFile } from './bad-file';
 import { readCsvHeader, readCsvRecords, requireColumns } from './csv-records';
 import type { ParsedImport, SourceRecord } from './import-types';
@@ -46,9 +47,32 @@ function hasPairFields(record: Record<string, unknown> | undefined): boolean {
   return record !== undefined && ('chosen' in record || 'rejected' in record);
 }
 
-function fromRecords(fileName: string, records: SourceRecord[], as: ImportAs | undefined): ParsedImport {
+/**
+ * Every string of every row must be storable text: no NUL, no unpaired surrogate (JSON's "\ud800"), and
+ * for Parquet, whose strings are decoded leniently, no U+FFFD standing for bytes that were not UTF-8.
+ */
+function checkRecordText(records: readonly SourceRecord[], decodedLeniently: boolean): void {
+  for (const { where, record } of records) {
+    const bad = findBadString(record, decodedLeniently);
+    if (bad) throw badFile(where, `field ${bad}`);
+  }
+}
+
+/** A whole text file (already strictly decoded): the first NUL or unpaired surrogate, by line. */
+function checkFileText(fileName: string, text: string): void {
+  const found = findTextProblem(text);
+  if (found) throw badFile(`${fileName} line ${found.line}`, describeTextProblem('', found));
+}
+
+function fromRecords(
+  fileName: string,
+  records: SourceRecord[],
+  as: ImportAs | undefined,
+  type: FileType,
+): ParsedImport {
   const first = records[0];
   if (!first) throw badFile(fileName, 'the file has no rows');
+  checkRecordText(records, type === 'parquet');
   const kind = as ?? (hasPairFields(first.record) ? 'pairs' : 'prompts');
   if (kind === 'prompts') return { kind, format: 'prompts', prompts: records.map(parsePromptRecord) };
   const parsed = records.map(parsePreferenceRecord);
@@ -74,9 +98,11 @@ export async function parseImportFile(
   const type = detectFileType(fileName, bytes);
   if (type === 'txt') {
     if (as === 'pairs') throw badFile(fileName, 'a .txt file holds prompts, not pairs');
-    const prompts = readTextPrompts(decodeText(fileName, bytes));
+    const text = decodeText(fileName, bytes);
+    checkFileText(fileName, text);
+    const prompts = readTextPrompts(text);
     if (prompts.length === 0) throw badFile(fileName, 'the file has no rows');
     return { kind: 'prompts', format: 'prompts', prompts };
   }
-  return fromRecords(fileName, await readRecords(fileName, type, bytes, as), as);
+  return fromRecords(fileName, await readRecords(fileName, type, bytes, as), as, type);
 }

@@ -2,6 +2,7 @@
 // the first one is stored, then the pairs, prompts and, when asked, a dataset snapshot go in one transaction.
 import type Database from 'better-sqlite3';
 import { ApiError } from '../../../src-shared/errors';
+import { DatasetName } from '../../../src-shared/labeling-schemas';
 import type { FileImportResult, ImportAs } from '../../../src-shared/schemas';
 import { PairsRepo } from '../../store/pairs-repo';
 import type { DatasetsService } from './datasets-service';
@@ -19,6 +20,15 @@ export interface ImportRequest {
 export function createImportService(db: Database.Database, events: EventBus, datasets: DatasetsService) {
   const pairs = new PairsRepo(db);
 
+  /** The API's DatasetName rule, for the command line's --dataset too; returns the trimmed name. */
+  function validDatasetName(name: string | undefined): string | undefined {
+    if (name === undefined) return undefined;
+    const checked = DatasetName.safeParse(name);
+    if (!checked.success)
+      throw new ApiError('invalid_input', `dataset name: ${checked.error.issues[0]?.message ?? 'not valid'}`);
+    return checked.data;
+  }
+
   function checkDatasetName(request: ImportRequest, kind: ImportAs): void {
     if (request.dataset === undefined) return;
     if (kind === 'prompts') {
@@ -32,7 +42,8 @@ export function createImportService(db: Database.Database, events: EventBus, dat
     }
   }
 
-  async function importFile(request: ImportRequest): Promise<FileImportResult> {
+  async function importFile(given: ImportRequest): Promise<FileImportResult> {
+    const request = { ...given, dataset: validDatasetName(given.dataset) };
     const parsed = await parseImportFile(request.fileName, request.bytes, request.as);
     checkDatasetName(request, parsed.kind);
     const base = { fileName: request.fileName, format: parsed.format, kind: parsed.kind };
@@ -40,9 +51,12 @@ export function createImportService(db: Database.Database, events: EventBus, dat
       if (parsed.kind === 'prompts') {
         const { promptsAdded, duplicatesSkipped } = pairs.importPrompts(parsed.prompts);
         const counts = { promptsAdded, duplicatesSkipped };
-        return { ...base, rows: parsed.prompts.length, pairsAdded: 0, ...counts, dataset: null };
+        const rows = parsed.prompts.length;
+        return { ...base, rows, pairsAdded: 0, ...counts, identicalSkipped: 0, dataset: null };
       }
-      const counts = pairs.importPreferencePairs(parsed.pairs);
+      // A pair whose two answers are the same text teaches nothing (its DPO loss is ln 2 whatever the model).
+      const distinct = parsed.pairs.filter((pair) => pair.chosen !== pair.rejected);
+      const counts = pairs.importPreferencePairs(distinct);
       const dataset =
         request.dataset === undefined
           ? null
@@ -53,6 +67,7 @@ export function createImportService(db: Database.Database, events: EventBus, dat
         pairsAdded: counts.pairsAdded,
         promptsAdded: 0,
         duplicatesSkipped: counts.duplicatesSkipped,
+        identicalSkipped: parsed.pairs.length - distinct.length,
         dataset: dataset && { id: dataset.id, name: dataset.name },
       };
     })();
@@ -62,6 +77,7 @@ export function createImportService(db: Database.Database, events: EventBus, dat
       rows: result.rows,
       pairsAdded: result.pairsAdded,
       duplicatesSkipped: result.duplicatesSkipped,
+      identicalSkipped: result.identicalSkipped,
     });
     return result;
   }

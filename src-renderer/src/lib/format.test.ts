@@ -41,9 +41,19 @@ describe('seconds', () => {
 
 describe('importSummary', () => {
   it('counts pairs added and duplicates in the words the Rate view shows', () => {
-    const result = { fileName: 'prefs.jsonl', rows: 12, pairsAdded: 12, duplicatesSkipped: 0 };
+    const result = {
+      fileName: 'prefs.jsonl',
+      rows: 12,
+      pairsAdded: 12,
+      duplicatesSkipped: 0,
+      identicalSkipped: 0,
+    };
     expect(importSummary(result)).toBe('12 pairs added, 0 duplicates (12 rows in prefs.jsonl)');
-    const one = { fileName: 'a.jsonl', rows: 2, pairsAdded: 1, duplicatesSkipped: 1 };
+    const one = { fileName: 'a.jsonl', rows: 2, pairsAdded: 1, duplicatesSkipped: 1, identicalSkipped: 0 };
     expect(importSummary(one)).toBe('1 pair added, 1 duplicate (2 rows in a.jsonl)');
+    const same = { fileName: 'b.jsonl', rows: 3, pairsAdded: 1, duplicatesSkipped: 0, identicalSkipped: 2 };
+    expect(importSummary(same)).toBe(
+      '1 pair added, 0 duplicates, 2 rows dropped (chosen equals rejected) (3 rows in b.jsonl)',
+    );
   });
 });

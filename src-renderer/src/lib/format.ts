@@ -41,5 +41,9 @@ function plural(count: number, word: string): string {
 /** "12 pairs added, 0 duplicates (12 rows in prefs.jsonl)". */
 export function importSummary(result: ImportResult): string {
   const counts = `${plural(result.pairsAdded, 'pair')} added, ${plural(result.duplicatesSkipped, 'duplicate')}`;
-  return `${counts} (${plural(result.rows, 'row')} in ${result.fileName})`;
+  const identical =
+    result.identicalSkipped > 0
+      ? `, ${plural(result.identicalSkipped, 'row')} dropped (chosen equals rejected)`
+      : '';
+  return `${counts}${identical} (${plural(result.rows, 'row')} in ${result.fileName})`;
 }
