@@ -80,6 +80,16 @@ describe('loadCheckpoint', () => {
     );
   });
 
+  it('NaN in the weights names the file and the tensor (never blamed on sampling or training)', () => {
+    const folder = editedCopy('llama', (t) => {
+      t.get('model.layers.0.self_attn.v_proj.weight')!.data[4] = Number.NaN;
+    });
+    expect(() => loadCheckpoint(folder)).toThrow(
+      `${join(folder, 'model.safetensors')}: tensor model.layers.0.self_attn.v_proj.weight holds NaN at index 4: ` +
+        "the checkpoint's weights are broken (not a training problem)",
+    );
+  });
+
   it('a tensor whose shape does not fit config.json', () => {
     const folder = editedCopy('llama', (t) =>
       t.set('model.norm.weight', { dims: [47], data: new Float32Array(47) }),

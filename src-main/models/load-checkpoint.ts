@@ -61,6 +61,11 @@ export function readModelConfig(folder: string): ModelConfig {
   return parseModelConfig(text, path);
 }
 
+function firstNotFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}
+
 /** Reads every tensor the config needs; extra tensors in the checkpoint (e.g. a tied lm_head) are ignored. */
 export function loadCheckpoint(folder: string): Checkpoint {
   const config = readModelConfig(folder);
@@ -78,7 +83,16 @@ export function loadCheckpoint(folder: string): Checkpoint {
   const weights = new Map<string, FloatTensor>();
   for (const w of weightsFor(config)) {
     const name = storedName(w.hf);
-    if (cached?.name !== name) cached = { name, tensor: store.readFloat32(name) };
+    if (cached?.name !== name) {
+      cached = { name, tensor: store.readFloat32(name) };
+      const bad = firstNotFinite(cached.tensor.data);
+      // Named here, a NaN in the weights is never mistaken for a NaN from sampling or training.
+      if (bad >= 0)
+        throw new Error(
+          `${store.fileOf(name).path}: tensor ${name} holds ${cached.tensor.data[bad]} at index ${bad}: ` +
+            "the checkpoint's weights are broken (not a training problem)",
+        );
+    }
     const { dims, data } = applyTransform(w.transform, cached.tensor.dims, cached.tensor.data);
     const expected = canonicalShape(config, w.canonical);
     if (dims.length !== expected.length || dims.some((d, i) => d !== expected[i])) {

@@ -151,6 +151,19 @@ describe('safetensors errors name the file', () => {
     expect(() => SafetensorsFile.open(path)).toThrow(`${path}: tensors a and b overlap`);
   });
 
+  it('misaligned offsets (an F32 tensor starting mid-element)', () => {
+    const path = fileWithHeader(
+      {
+        a: { dtype: 'F16', shape: [1], data_offsets: [0, 2] },
+        b: { dtype: 'F32', shape: [2], data_offsets: [2, 10] },
+      },
+      10,
+    );
+    expect(() => SafetensorsFile.open(path)).toThrow(
+      `${path}: tensor b starts at byte 2 of the data area, not a multiple of its 4-byte F32 elements (misaligned offsets)`,
+    );
+  });
+
   it('an unknown dtype', () => {
     const path = fileWithHeader({ a: { dtype: 'F8_E4M3', shape: [2], data_offsets: [0, 2] } }, 2);
     expect(() => SafetensorsFile.open(path)).toThrow(`${path}: tensor a has unknown dtype "F8_E4M3"`);

@@ -90,6 +90,13 @@ export function parseHeader(
     if (next.begin < prev.end)
       throw new Error(`${file}: tensors ${prev.name} and ${next.name} overlap in the data area`);
   }
+  for (const t of sorted) {
+    // Every writer places a tensor at a multiple of its element size; anything else is a damaged header.
+    if (t.begin % BYTES[t.dtype] !== 0)
+      throw new Error(
+        `${file}: tensor ${t.name} starts at byte ${t.begin} of the data area, not a multiple of its ${BYTES[t.dtype]}-byte ${t.dtype} elements (misaligned offsets)`,
+      );
+  }
   return { tensors, metadata };
 }
 
@@ -174,6 +181,12 @@ export class SafetensorsFile {
     const info = this.tensors.get(name);
     if (!info) throw new Error(`${this.path}: no tensor named ${name}`);
     return info;
+  }
+
+  /** Where the tensor's bytes lie in the file: [start, end) as absolute byte offsets. */
+  fileRange(name: string): { start: number; end: number } {
+    const info = this.info(name);
+    return { start: this.dataStart + info.begin, end: this.dataStart + info.end };
   }
 
   /** The tensor's raw little-endian bytes (any dtype), read from disk now. */

@@ -79,7 +79,12 @@ export function inspectCheckpoint(folder: string): CheckpointSummary {
     dtypes.add(DTYPE_NAMES[info.dtype] ?? info.dtype);
     parameterCount += info.shape.reduce((a, b) => a * b, 1);
   }
-  ModelTokenizer.load(folder, { vocabSize: config.vocabSize, eosTokenIds: config.eosTokenIds });
+  const tokenizer = ModelTokenizer.load(folder, {
+    vocabSize: config.vocabSize,
+    eosTokenIds: config.eosTokenIds,
+  });
+  checkTokenizerCoverage(folder, tokenizer.vocabSize, config.vocabSize);
+  checkGenerationConfig(folder, config.vocabSize);
   return {
     config,
     rawConfig: JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8')) as unknown,
@@ -87,6 +92,55 @@ export function inspectCheckpoint(folder: string): CheckpointSummary {
     dtype: [...dtypes].sort().join('+'),
     parameterCount,
   };
+}
+
+/**
+ * Checkpoints pad vocab_size (and the embedding rows) a little past the tokenizer, to a multiple of 64 or
+ * 128 (Qwen2.5: 151,665 tokens for 151,936 rows; Phi-3: 32,011 for 32,064). A tokenizer covering much less
+ * belongs to another model: its ids would leave most of the embedding unused and decode wrongly.
+ */
+export const MIN_TOKENIZER_COVERAGE = 0.9;
+
+function checkTokenizerCoverage(folder: string, tokens: number, vocabSize: number): void {
+  if (tokens >= MIN_TOKENIZER_COVERAGE * vocabSize) return;
+  throw new Error(
+    `${path.join(folder, 'tokenizer.json')}: the tokenizer has ${tokens} tokens but config.json's vocab_size ` +
+      `(and the embedding) has ${vocabSize} rows; a tokenizer covering under ${MIN_TOKENIZER_COVERAGE * 100}% ` +
+      'of the vocabulary does not belong to this model',
+  );
+}
+
+/** generation_config.json, when present, must be JSON whose sampling values make sense; errors name the file. */
+function checkGenerationConfig(folder: string, vocabSize: number): void {
+  const file = path.join(folder, 'generation_config.json');
+  if (!existsSync(file)) return;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new Error(`${file}: not a JSON object`);
+  const values = raw as Record<string, unknown>;
+  const rules: Array<[key: string, ok: (v: unknown) => boolean, rule: string]> = [
+    ['temperature', (v) => typeof v === 'number' && v >= 0 && v <= 100, 'a number from 0 to 100'],
+    ['top_p', (v) => typeof v === 'number' && v > 0 && v <= 1, 'a number above 0 and at most 1'],
+    ['top_k', (v) => Number.isInteger(v) && (v as number) >= 0, 'a whole number >= 0'],
+    ['max_new_tokens', (v) => Number.isInteger(v) && (v as number) >= 1, 'a whole number >= 1'],
+    ['repetition_penalty', (v) => typeof v === 'number' && v > 0 && v <= 100, 'a number above 0'],
+    [
+      'eos_token_id',
+      (v) =>
+        [v].flat().every((id) => Number.isInteger(id) && (id as number) >= 0 && (id as number) < vocabSize),
+      `a token id (or a list of ids) below vocab_size ${vocabSize}`,
+    ],
+  ];
+  for (const [key, ok, rule] of rules) {
+    const value = values[key];
+    if (value !== undefined && value !== null && !ok(value))
+      throw new Error(`${file}: ${key} is ${JSON.stringify(value)}; it must be ${rule}`);
+  }
 }
 
 /** Total bytes of the files under `folder`; null when it no longer exists. */

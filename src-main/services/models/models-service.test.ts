@@ -1,7 +1,18 @@
 // The models service: importing a checkpoint folder with validation that names the file at fault,
 // listing versions with lineage, size, dtype and defaults, removal (children and files only when asked),
 // and the embedded model registered once.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiError } from '../../../src-shared/errors';
@@ -9,6 +20,7 @@ import { makeTempDir, openTempDatabase, removeDir, type TempDatabase } from '../
 import { EventBus } from '../jobs/event-bus';
 import { createModelsService, EMBEDDED_MODEL_FOLDER, type ModelsService } from './models-service';
 import { writeCheckpointFixture } from '../../generate/checkpoint-fixture';
+import { SafetensorsFile } from '../../models/index';
 
 let temp: TempDatabase;
 let models: ModelsService;
@@ -30,10 +42,10 @@ afterEach(() => {
   removeDir(work);
 });
 
-function checkpoint(name = 'llama'): string {
+function checkpoint(name = 'llama', fixture = 'llama'): string {
   const dir = path.join(work, name);
   const generationConfig = { eos_token_id: 2, temperature: 0.8, top_k: 20, top_p: 0.95, max_new_tokens: 12 };
-  const written = writeCheckpointFixture({ generationConfig });
+  const written = writeCheckpointFixture({ generationConfig, fixture });
   cpSync(written, dir, { recursive: true });
   removeDir(written);
   return dir;
@@ -185,5 +197,67 @@ describe('models service', () => {
       kind: 'embedded',
       path: path.join(resources, 'tiny-model'),
     });
+  });
+
+  it('refuses corrupt folders at import, naming the file and the tensor (weights streamed once)', async () => {
+    const importError = (folder: string) =>
+      models.importCheckpoint(folder).then(
+        () => {
+          throw new Error('expected an error');
+        },
+        (error: ApiError) => error,
+      );
+    /** Overwrites element `index` of a stored tensor with `bytes`. */
+    function poke(folder: string, tensor: string, index: number, bytes: Uint8Array): string {
+      const file = path.join(folder, 'model.safetensors');
+      const { start } = SafetensorsFile.open(file).fileRange(tensor);
+      const fd = openSync(file, 'r+');
+      writeSync(fd, bytes, 0, bytes.length, start + index * bytes.length);
+      closeSync(fd);
+      return file;
+    }
+    const f32 = (value: number) => new Uint8Array(Float32Array.of(value).buffer);
+
+    const nan = checkpoint('nan');
+    const nanFile = poke(nan, 'model.layers.1.mlp.up_proj.weight', 7, f32(Number.NaN));
+    const nanError = await importError(nan);
+    expect([nanError.code, nanError.message]).toEqual([
+      'bad_file',
+      `${nanFile}: tensor model.layers.1.mlp.up_proj.weight holds NaN at index 7: the checkpoint's weights ` +
+        'are broken (not a training problem); re-download or re-convert the model',
+    ]);
+    const huge = checkpoint('huge');
+    poke(huge, 'model.norm.weight', 3, f32(3e38));
+    expect((await importError(huge)).message).toMatch(
+      /tensor model\.norm\.weight holds 3\.00e\+38 at index 3/,
+    );
+    const bf16 = checkpoint('bf16', 'llama-bf16');
+    poke(bf16, 'model.embed_tokens.weight', 5, Uint8Array.of(0x80, 0x7f)); // bf16 +Inf
+    expect((await importError(bf16)).message).toMatch(
+      /tensor model\.embed_tokens\.weight holds Inf at index 5/,
+    );
+
+    const half = checkpoint('half-tokenizer');
+    const tokenizerPath = path.join(half, 'tokenizer.json');
+    const tokenizer = JSON.parse(readFileSync(tokenizerPath, 'utf8'));
+    tokenizer.model.vocab = Object.fromEntries(
+      Object.entries(tokenizer.model.vocab as Record<string, number>).filter(([, id]) => id < 48),
+    );
+    writeFileSync(tokenizerPath, JSON.stringify(tokenizer));
+    expect((await importError(half)).message).toBe(
+      `${tokenizerPath}: the tokenizer has 48 tokens but config.json's vocab_size (and the embedding) has 96 ` +
+        'rows; a tokenizer covering under 90% of the vocabulary does not belong to this model',
+    );
+
+    const sampling = checkpoint('top-p');
+    const generationPath = path.join(sampling, 'generation_config.json');
+    writeFileSync(generationPath, JSON.stringify({ eos_token_id: 2, top_p: 5 }));
+    expect((await importError(sampling)).message).toBe(
+      `${generationPath}: top_p is 5; it must be a number above 0 and at most 1`,
+    );
+    writeFileSync(generationPath, '{"top_p": 0.9,');
+    expect((await importError(sampling)).message).toMatch(new RegExp(`^${generationPath}: not valid JSON`));
+    expect(models.repo.list()).toEqual([]);
+    expect((await models.importCheckpoint(checkpoint('fine'))).name).toBe('fine');
   });
 });

@@ -12,6 +12,7 @@ import { ModelsRepo, type ModelRow } from '../../store/models-repo';
 import { importAdapter } from './adapter-import';
 import type { EventBus } from '../jobs/event-bus';
 import { folderSize, inspectCheckpoint, readGenerationDefaults } from './model-folder';
+import { scanCheckpointWeights } from './weight-scan';
 
 export const EMBEDDED_MODEL_FOLDER = path.join('resources', 'tiny-model');
 export const EMBEDDED_MODEL_NAME = 'tiny (embedded)';
@@ -63,17 +64,22 @@ export function createModelsService({ db, events, device }: ModelsServiceDeps) {
     return Promise.all(repo.list({ includeRemoved }).map(toVersion));
   }
 
-  /** Checks the folder and registers it; a folder already registered (and not removed) is refused. */
-  function register(folder: string, kind: 'imported' | 'embedded', name?: string): ModelRow {
+  function inspect(folder: string, kind: 'imported' | 'embedded') {
     const absolute = path.resolve(folder);
     const taken = repo.list().find((row) => row.kind === kind && row.path === absolute);
     if (taken) throw new ApiError('conflict', `${absolute}: already registered as model "${taken.name}"`);
-    let summary;
     try {
-      summary = inspectCheckpoint(absolute);
+      return { absolute, summary: inspectCheckpoint(absolute) };
     } catch (error) {
       throw new ApiError('bad_file', (error as Error).message);
     }
+  }
+
+  function insert(
+    { absolute, summary }: ReturnType<typeof inspect>,
+    kind: 'imported' | 'embedded',
+    name?: string,
+  ): ModelRow {
     const row = repo.insert({
       name: name || path.basename(absolute),
       kind,
@@ -87,6 +93,22 @@ export function createModelsService({ db, events, device }: ModelsServiceDeps) {
     });
     events.emit('modelsChanged', { modelIds: [row.id], kind: 'added' });
     return row;
+  }
+
+  /** Checks the folder's headers and registers it; a folder already registered (and not removed) is refused. */
+  function register(folder: string, kind: 'imported' | 'embedded', name?: string): ModelRow {
+    return insert(inspect(folder, kind), kind, name);
+  }
+
+  /** As register, after one pass over every weight (NaN, Inf, absurd values name file and tensor). */
+  async function importCheckpoint(folder: string, name?: string): Promise<ModelRow> {
+    const inspected = inspect(folder, 'imported');
+    try {
+      await scanCheckpointWeights(inspected.absolute);
+    } catch (error) {
+      throw new ApiError('bad_file', (error as Error).message);
+    }
+    return insert(inspected, 'imported', name);
   }
 
   /** The version and, when asked, every live descendant (children before parents are hidden last). */
@@ -171,7 +193,17 @@ export function createModelsService({ db, events, device }: ModelsServiceDeps) {
     return row;
   }
 
-  return { repo, list, requireModel, register, registerAdapter, remove, registerEmbedded, toVersion };
+  return {
+    repo,
+    list,
+    requireModel,
+    register,
+    importCheckpoint,
+    registerAdapter,
+    remove,
+    registerEmbedded,
+    toVersion,
+  };
 }
 
 /** Registers the embedded model if it ships here; a broken one is reported and left out, never fatal. */
@@ -194,7 +226,7 @@ export function createModelsHandlers(models: ModelsService): Pick<ApiHandlers, k
       models.toVersion(
         existsSync(path.join(folder, 'adapter_config.json'))
           ? await models.registerAdapter(folder, name)
-          : models.register(folder, 'imported', name),
+          : await models.importCheckpoint(folder, name),
       ),
     removeModel: ({ modelId, withChildren, deleteFiles }) =>
       models.remove(modelId, withChildren, deleteFiles),
