@@ -92,6 +92,8 @@ export const Run = z.object({
   /** e.g. "CPU (no CUDA: ...)", or an automatic change such as the out-of-memory retry. */
   deviceNote: z.string().nullable(),
   error: z.string().nullable(),
+  /** Degenerate settings or a degenerate run (loss stuck at ln 2, adapter weights blowing up), once each. */
+  warnings: z.array(z.string()),
   step: z.number().int().nonnegative(),
   totalSteps: z.number().int().nonnegative().nullable(),
   /** As asked for. */

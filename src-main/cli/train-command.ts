@@ -184,6 +184,7 @@ export function registerTrain(program: Command): void {
           console.error(
             `device: ${info.device}${info.reason ? ` (${info.reason})` : ''}; steps ${info.startStep + 1}..${info.totalSteps}`,
           ),
+        onWarning: (message) => console.error(`warning: ${message}`),
         onLog: (row) =>
           console.error(
             `step ${row.step}: loss ${row.loss?.toFixed(4)} margin ${row['rewards/margins']?.toFixed(4)} ` +

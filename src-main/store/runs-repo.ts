@@ -114,6 +114,13 @@ export class RunsRepo {
       .run(at.device, at.deviceNote, at.totalSteps, at.checkpointDir, at.configJson, runId);
   }
 
+  /** The run's warnings so far, kept in its config (shown with the run). */
+  setWarnings(runId: number, warnings: readonly string[]): void {
+    this.#db
+      .prepare("UPDATE runs SET config_json = json_set(config_json, '$.warnings', json(?)) WHERE id = ?")
+      .run(JSON.stringify(warnings), runId);
+  }
+
   setStatus(runId: number, status: RunStatus): void {
     this.#db.prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, runId);
   }

@@ -268,6 +268,20 @@ describe('trainer invariants', () => {
     expect(readdirSync(dir).filter((name) => /^checkpoint\.|\.tmp-/.test(name))).toEqual([]);
   });
 
+  it('warns before step 1 about settings nobody uses, and flags a loss stuck at ln 2 (chosen = rejected)', async () => {
+    const warnings: string[] = [];
+    const same = FOUR.map((pair) => ({ ...pair, rejected: pair.chosen }));
+    const result = await run(
+      { maxGradNorm: 1000, batchSize: 2, maxSteps: 10 },
+      { examples: same, onWarning: (message) => warnings.push(message) },
+    );
+    expect(result.last?.loss).toBeCloseTo(Math.LN2, 6);
+    expect(result.last?.['adapter/max_abs']).toBeGreaterThan(0);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^--max-grad-norm 1000 is outside what DPO fine-tunes use/);
+    expect(warnings[1]).toMatch(/^the loss has stayed at ln 2 = 0\.6931 for 10 steps/);
+  });
+
   it('NaN or Inf stops the run with a message and keeps the last good checkpoint', async () => {
     const dir = outDir();
     const failure = run(

@@ -17,6 +17,7 @@ import { defaultTargetModules, fanInFanOut } from './lora';
 import { initLoraState, loraModules, toPeftAdapter, type LoraState } from './lora-modules';
 import { writePeftAdapter, type SafetensorsWriter } from './peft-export';
 import { Rng } from './rng';
+import { maxAbs, RunHealth, unusualSettings } from './run-health';
 import { learningRate } from './schedule';
 import { baseReferenceState, referenceLogps, type ReferenceLogpCache } from './reference-logps';
 import { StepRunner } from './step-runner';
@@ -48,6 +49,8 @@ export interface TrainDpoInput {
   checkpointWrite?: CheckpointWriteOptions;
   onStart?(info: TrainStartInfo): void;
   onLog?(row: Record<string, number>): void;
+  /** Settings outside the usual ranges (before step 1), a loss stuck at ln 2, adapter weights blowing up. */
+  onWarning?(message: string): void;
 }
 
 export interface TrainStartInfo {
@@ -232,6 +235,8 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
   };
   await writeFile(join(outDir, 'training_args.json'), `${JSON.stringify(resolved, null, 2)}\n`);
 
+  for (const warning of unusualSettings(args)) input.onWarning?.(warning);
+
   // ---- reference log-probs through the policy's graph, computed once (or from the cache) ----
   const reference = await referenceLogps(
     { kind: referenceKind, config, weights: model.weights, modules, lora, state: referenceState },
@@ -273,6 +278,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
       evalPairs: evalCount,
     });
     let last: Record<string, number> | undefined;
+    const health = new RunHealth();
     // ---- the loop: one optimizer step per iteration ----
     for (; step < totalSteps; step++) {
       const started = performance.now();
@@ -304,7 +310,13 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
         grad_norm: result.gradNorm,
         learning_rate: lr,
         'tokens/s': result.tokens / seconds,
+        'adapter/max_abs': maxAbs(runner.state.values()),
       };
+      for (const warning of health.check(
+        { step: step + 1, loss: last.loss as number },
+        last['adapter/max_abs']!,
+      ))
+        input.onWarning?.(warning);
       const evalDue = evalCount > 0 && ((step + 1) % args.evalEvery === 0 || step + 1 === totalSteps);
       const row = evalDue ? { ...last, ...(await runner.evaluate(evalRows)) } : last;
       await appendFile(join(outDir, METRICS_FILE), `${JSON.stringify(row)}\n`);

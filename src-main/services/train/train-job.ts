@@ -24,6 +24,7 @@ export interface TrainJobOptions {
   args: Partial<TrainArgs>;
   onStart?: TrainDpoInput['onStart'];
   onLog?: TrainDpoInput['onLog'];
+  onWarning?: TrainDpoInput['onWarning'];
   signal?: AbortSignal;
 }
 
@@ -70,6 +71,7 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainDpoRes
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onStart ? { onStart: options.onStart } : {}),
     ...(options.onLog ? { onLog: options.onLog } : {}),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
 }
 

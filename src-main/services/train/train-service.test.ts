@@ -211,7 +211,7 @@ describe('training runs in the app', () => {
 
     await train.resume(broken.runId);
     const resumed = await train.wait(broken.runId);
-    expect(resumed).toMatchObject({ status: 'completed', step: 6 });
+    expect(resumed).toMatchObject({ error: null, status: 'completed', step: 6 });
     const a = adapterOf(join(temp.dir, 'runs', String(wholeRun.id)));
     const b = adapterOf(join(temp.dir, 'runs', String(resumed.id)));
     expect([...a.keys()]).toEqual([...b.keys()]);

@@ -89,6 +89,8 @@ export function createTrainService(deps: TrainServiceDeps) {
   }
 
   function toRun(run: RunRecord): Run {
+    const config = JSON.parse(run.configJson) as Record<string, unknown>;
+    const warnings = Array.isArray(config.warnings) ? config.warnings.map(String) : [];
     return {
       id: run.id,
       datasetId: run.datasetId,
@@ -100,10 +102,11 @@ export function createTrainService(deps: TrainServiceDeps) {
       device: run.device,
       deviceNote: run.deviceNote,
       error: run.error,
+      warnings,
       step: run.step,
       totalSteps: run.totalSteps,
       settings: run.settingsJson === null ? null : (JSON.parse(run.settingsJson) as TrainSettings),
-      config: JSON.parse(run.configJson) as Record<string, unknown>,
+      config,
       canResume: (run.status === 'interrupted' || run.status === 'cancelled') && hasCheckpoint(run),
       jobId: runs.latestJobId(run.id),
       createdAt: run.createdAt,
@@ -157,9 +160,18 @@ export function createTrainService(deps: TrainServiceDeps) {
     let startedAt = performance.now();
     let startStep = 0;
     let total = 0;
+    let started = false;
+    const warnings: string[] = [];
     return {
       cache,
       signal: ctx.signal,
+      // Settings warnings arrive before onStart (stored with the run's config there); later ones at once.
+      onWarning: (message) => {
+        warnings.push(message);
+        if (!started) return;
+        runs.setWarnings(runId, warnings);
+        announce(runId);
+      },
       onStart: (info) => {
         [startedAt, startStep, total] = [performance.now(), info.startStep, info.totalSteps];
         const notes = [info.device === 'cpu' ? deviceLine('cpu', info.reason) : null, attempt.retryNote];
@@ -171,8 +183,9 @@ export function createTrainService(deps: TrainServiceDeps) {
           deviceNote: note === '' ? null : note,
           totalSteps: info.totalSteps,
           checkpointDir: attempt.checkpointDir,
-          configJson: JSON.stringify({ ...attempt.args, run: { ...facts, ...cacheUse } }),
+          configJson: JSON.stringify({ ...attempt.args, run: { ...facts, ...cacheUse }, warnings }),
         });
+        started = true;
         runs.deleteMetricsAfter(runId, info.startStep);
         runs.setStep(runId, info.startStep);
         ctx.progress(info.startStep, info.totalSteps, `step ${info.startStep}/${info.totalSteps}`);
@@ -341,7 +354,11 @@ export function createTrainService(deps: TrainServiceDeps) {
         `run ${runId} is ${run.status}${hasCheckpoint(run) ? '' : ' and has no checkpoint'}; only an interrupted or cancelled run with a checkpoint can be resumed`,
       );
     // The settings in force when it stopped (an out-of-memory retry's accumulation included).
-    const { run: _facts, ...config } = JSON.parse(run.configJson) as TrainArgs & { run?: unknown };
+    const {
+      run: _facts,
+      warnings: _warnings,
+      ...config
+    } = JSON.parse(run.configJson) as TrainArgs & { run?: unknown; warnings?: unknown };
     const args = resolveTrainArgs(config);
     runs.setStatus(runId, 'queued');
     const jobId = launch(runId, args, true);

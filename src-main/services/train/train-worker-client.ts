@@ -12,6 +12,7 @@ export interface TrainHooks {
   signal?: AbortSignal;
   onStart?(info: TrainStartInfo): void;
   onLog?(row: Record<string, number>): void;
+  onWarning?(message: string): void;
 }
 
 export interface TrainOutcome {
@@ -68,6 +69,9 @@ export const runTrainingInWorker: RunTraining = (request, hooks) =>
           break;
         case 'log':
           hooks.onLog?.(message.row);
+          break;
+        case 'warning':
+          hooks.onWarning?.(message.message);
           break;
         case 'cache-get':
           void (hooks.cache?.get(message.modelHash, message.keys) ?? Promise.resolve(new Map()))

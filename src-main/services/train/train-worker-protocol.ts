@@ -24,6 +24,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'start'; info: TrainStartInfo }
   | { type: 'log'; row: Record<string, number> }
+  | { type: 'warning'; message: string }
   | { type: 'cache-get'; id: number; modelHash: string; keys: string[] }
   | { type: 'cache-put'; id: number; modelHash: string; entries: [string, CachedLogp][] }
   | { type: 'done'; status: 'completed' | 'cancelled'; steps: number; device: string }

@@ -50,6 +50,7 @@ async function run(request: TrainWorkerRequest): Promise<void> {
     signal: controller.signal,
     onStart: (info) => post({ type: 'start', info }),
     onLog: (row) => post({ type: 'log', row }),
+    onWarning: (message) => post({ type: 'warning', message }),
   });
   post({ type: 'done', status: result.status, steps: result.steps, device: result.device });
 }
