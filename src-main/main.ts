@@ -8,13 +8,14 @@ import { defaultDataDir } from './services/data-dir';
 import { openWorkbench, type Workbench } from './services/open-workbench';
 import { createHandlerRegistry } from './transport/handler-registry';
 import { forwardEventsToWindow, registerIpcHandlers } from './transport/ipc-transport';
+import { isAllowedExternalLink, isSameOrigin } from './transport/navigation';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererDevUrl = process.env.ELECTRON_RENDERER_URL;
 const rendererFile = path.join(here, '../renderer/index.html');
 
 function isOwnRenderer(url: string): boolean {
-  if (rendererDevUrl) return url.startsWith(rendererDevUrl);
+  if (rendererDevUrl) return isSameOrigin(url, rendererDevUrl);
   return url.split(/[?#]/)[0] === pathToFileURL(rendererFile).href;
 }
 
@@ -42,12 +43,15 @@ function createWindow(workbench: Workbench): BrowserWindow {
     },
   });
   window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    if (isAllowedExternalLink(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  window.webContents.on('will-navigate', (event, url) => {
+  // The window never leaves its renderer: neither by a link nor by a server's redirect.
+  const stayHome = (event: Electron.Event, url: string) => {
     if (!isOwnRenderer(url)) event.preventDefault();
-  });
+  };
+  window.webContents.on('will-navigate', stayHome);
+  window.webContents.on('will-redirect', stayHome);
   const stopEvents = forwardEventsToWindow(workbench.events, window.webContents);
   window.on('closed', stopEvents);
   window.once('ready-to-show', () => window.show());

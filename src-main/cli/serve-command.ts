@@ -13,6 +13,7 @@ interface ServeOptions {
   port: number;
   dataDir: string;
   token?: string;
+  modelRoot?: string[];
 }
 
 export function registerServe(program: Command): void {
@@ -23,9 +24,16 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'port (0 picks a free one)', parsePort, 8787)
     .option('--data-dir <dir>', 'data folder (database, models, runs)', defaultDataDir())
     .option('--token <token>', 'use this access token instead of a random one (non-loopback only)')
+    .option(
+      '--model-root <dir>',
+      'a folder models may be imported from (repeatable); beyond loopback only these (default: the data folder)',
+      (value: string, previous: string[] = []) => [...previous, path.resolve(value)],
+    )
     .action(async (options: ServeOptions) => {
       const dataDir = path.resolve(options.dataDir);
-      const workbench = openWorkbench({ dataDir, transport: 'http' });
+      // Beyond loopback, importModel must not become a way to probe the server's disk.
+      const modelRoots = options.modelRoot ?? (isLoopbackHost(options.host) ? undefined : [dataDir]);
+      const workbench = openWorkbench({ dataDir, transport: 'http', ...(modelRoots ? { modelRoots } : {}) });
       const running = await startHttpServer({
         registry: createHandlerRegistry(workbench.services),
         events: workbench.events,

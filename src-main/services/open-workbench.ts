@@ -32,6 +32,8 @@ export interface OpenWorkbenchOptions {
   aOnLeft?: () => boolean;
   /** Register resources/tiny-model when it ships (default true; tests that count models turn it off). */
   registerEmbeddedModel?: boolean;
+  /** importModel reads only folders under these when set (serve beyond loopback). */
+  modelRoots?: readonly string[];
 }
 
 export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
@@ -56,6 +58,7 @@ export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
       aOnLeft: options.aOnLeft,
       jobs,
       models,
+      ...(options.modelRoots ? { modelRoots: options.modelRoots } : {}),
     },
     data,
   );

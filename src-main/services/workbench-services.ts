@@ -40,6 +40,8 @@ export interface ServicesContext {
   generate?: CompareGenerate;
   /** Model versions; made here when not given. */
   models?: ModelsService;
+  /** When set, importModel reads only folders under these (a server reachable beyond loopback). */
+  modelRoots?: readonly string[];
 }
 
 /** Maps what the person pressed on screen onto the pair's sides, given which candidate was on the left. */
@@ -194,7 +196,7 @@ export function createServices(
     ...createLabelingHandlers({ db: ctx.db, events: ctx.events, imports, datasets, extras }),
     ...createJobsHandlers(jobs),
     ...createCompareHandlers(compare, createRewardMargins(ctx.db, modelsRepo)),
-    ...createModelsHandlers(models),
+    ...createModelsHandlers(models, ctx.modelRoots),
     ...createGenerationHandlers(createGenerationService({ db: ctx.db, jobs, models })),
     ...createTrainHandlers(
       createTrainService({

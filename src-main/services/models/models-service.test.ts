@@ -18,7 +18,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiError } from '../../../src-shared/errors';
 import { makeTempDir, openTempDatabase, removeDir, type TempDatabase } from '../../store/test-support';
 import { EventBus } from '../jobs/event-bus';
-import { createModelsService, EMBEDDED_MODEL_FOLDER, type ModelsService } from './models-service';
+import {
+  createModelsHandlers,
+  createModelsService,
+  EMBEDDED_MODEL_FOLDER,
+  type ModelsService,
+} from './models-service';
 import { writeCheckpointFixture } from '../../generate/checkpoint-fixture';
 import { SafetensorsFile } from '../../models/index';
 
@@ -259,5 +264,23 @@ describe('models service', () => {
     expect((await importError(sampling)).message).toMatch(new RegExp(`^${generationPath}: not valid JSON`));
     expect(models.repo.list()).toEqual([]);
     expect((await models.importCheckpoint(checkpoint('fine'))).name).toBe('fine');
+  });
+
+  it('with model roots (a server beyond loopback), refuses any folder outside them alike, existing or not', async () => {
+    const allowed = path.join(work, 'allowed');
+    mkdirSync(allowed);
+    const inside = checkpoint(path.join('allowed', 'inside'));
+    const outside = checkpoint('outside');
+    const handlers = createModelsHandlers(models, [allowed]);
+    const refusal = (folder: string) =>
+      Promise.resolve(handlers.importModel({ path: folder, name: '' })).then(
+        () => 'imported',
+        (error: ApiError) => `${error.code}: ${error.message}`,
+      );
+    const expected = `forbidden: path: this server imports models only from folders under ${allowed} (serve --model-root)`;
+    expect(await refusal(outside)).toBe(expected);
+    expect(await refusal(path.join(work, 'no-such-folder'))).toBe(expected);
+    expect(await refusal(path.join(allowed, '..', 'outside'))).toBe(expected);
+    expect(await refusal(inside)).toBe('imported');
   });
 });

@@ -2,6 +2,7 @@
 // checkpoint folder after checking it loads, remove a version (its tuned versions too only when asked;
 // files kept unless asked), and register the embedded tiny model when the workbench opens.
 import { existsSync, rmSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ApiHandlers } from '../../../src-shared/api';
@@ -218,16 +219,38 @@ export function registerEmbeddedModel(models: ModelsService, projectRoot: string
 
 export type ModelsService = ReturnType<typeof createModelsService>;
 
-export function createModelsHandlers(models: ModelsService): Pick<ApiHandlers, keyof typeof modelsContract> {
+/**
+ * Refuses a folder outside `roots` (symbolic links resolved) with one message whether or not it exists, so
+ * a remote caller learns nothing about the server's other paths.
+ */
+async function requireUnderRoots(folder: string, roots: readonly string[]): Promise<void> {
+  const real = async (p: string) => realpath(p).catch(() => path.resolve(p));
+  const target = await real(folder);
+  for (const root of roots) {
+    const base = await real(root);
+    if (target === base || target.startsWith(`${base}${path.sep}`)) return;
+  }
+  throw new ApiError(
+    'forbidden',
+    `path: this server imports models only from folders under ${roots.join(', ')} (serve --model-root)`,
+  );
+}
+
+export function createModelsHandlers(
+  models: ModelsService,
+  roots?: readonly string[],
+): Pick<ApiHandlers, keyof typeof modelsContract> {
   return {
     listModels: ({ includeRemoved }) => models.list(includeRemoved),
     // A folder with adapter_config.json is a PEFT adapter (e.g. from a cluster bundle's TRL job).
-    importModel: async ({ path: folder, name }) =>
-      models.toVersion(
+    importModel: async ({ path: folder, name }) => {
+      if (roots) await requireUnderRoots(folder, roots);
+      return models.toVersion(
         existsSync(path.join(folder, 'adapter_config.json'))
           ? await models.registerAdapter(folder, name)
           : await models.importCheckpoint(folder, name),
-      ),
+      );
+    },
     removeModel: ({ modelId, withChildren, deleteFiles }) =>
       models.remove(modelId, withChildren, deleteFiles),
   };
