@@ -71,6 +71,8 @@ function start(): void {
       dataDir: defaultDataDir(),
       transport: 'ipc',
       nativeBinding: process.env.DPO_WORKBENCH_SQLITE_BINDING,
+      // Imports of 1 MiB and more run in a worker thread: the window stays responsive meanwhile.
+      offloadImportsFromBytes: 1024 * 1024,
     });
   } catch (error) {
     dialog.showErrorBox('DPO Workbench cannot open its data folder', (error as Error).message);

@@ -16,6 +16,9 @@ interface ServeOptions {
   modelRoot?: string[];
 }
 
+/** Imports of at least 1 MiB run in a worker thread, so the server answers other requests meanwhile. */
+export const OFFLOAD_IMPORTS_FROM_BYTES = 1024 * 1024;
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -33,7 +36,12 @@ export function registerServe(program: Command): void {
       const dataDir = path.resolve(options.dataDir);
       // Beyond loopback, importModel must not become a way to probe the server's disk.
       const modelRoots = options.modelRoot ?? (isLoopbackHost(options.host) ? undefined : [dataDir]);
-      const workbench = openWorkbench({ dataDir, transport: 'http', ...(modelRoots ? { modelRoots } : {}) });
+      const workbench = openWorkbench({
+        dataDir,
+        transport: 'http',
+        ...(modelRoots ? { modelRoots } : {}),
+        offloadImportsFromBytes: OFFLOAD_IMPORTS_FROM_BYTES,
+      });
       const running = await startHttpServer({
         registry: createHandlerRegistry(workbench.services),
         events: workbench.events,

@@ -8,6 +8,7 @@ import { probeDevice } from './models/device-probe';
 import { JobRunner } from './jobs/job-runner';
 import { createModelsService, registerEmbeddedModel, type ModelsService } from './models/models-service';
 import { appVersion, findProjectRoot } from './project-root';
+import { importInWorker } from './import/import-in-worker';
 import { createDataServices, createServices, type DataServices } from './workbench-services';
 
 export interface Workbench {
@@ -34,6 +35,8 @@ export interface OpenWorkbenchOptions {
   registerEmbeddedModel?: boolean;
   /** importModel reads only folders under these when set (serve beyond loopback). */
   modelRoots?: readonly string[];
+  /** Import files of at least this many bytes in a worker thread (a server's event loop stays free). */
+  offloadImportsFromBytes?: number;
 }
 
 export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
@@ -46,7 +49,14 @@ export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
   new RunsRepo(db).markInterrupted(); // runs a crash left running: 'interrupted', with Resume
   const models = createModelsService({ db, events, device: () => probeDevice('auto') });
   if (options.registerEmbeddedModel !== false) registerEmbeddedModel(models, findProjectRoot());
-  const data = createDataServices(db, events);
+  const offload =
+    options.offloadImportsFromBytes === undefined
+      ? undefined
+      : {
+          offload: importInWorker(options.dataDir, options.nativeBinding),
+          fromBytes: options.offloadImportsFromBytes,
+        };
+  const data = createDataServices(db, events, offload);
   const services = createServices(
     {
       db,

@@ -16,7 +16,11 @@ import { createDatasetsService, type DatasetsService } from './labeling/datasets
 import { probeDevice } from './models/device-probe';
 import type { EventBus } from './jobs/event-bus';
 import { createJobsHandlers, JobRunner } from './jobs/job-runner';
-import { createImportService, type ImportService } from './labeling/import-service';
+import {
+  createImportService,
+  type ImportOffloadOptions,
+  type ImportService,
+} from './labeling/import-service';
 import { createLabelingHandlers } from './labeling/labeling-handlers';
 import { createModelsHandlers, createModelsService, type ModelsService } from './models/models-service';
 import { createGenerationHandlers, createGenerationService } from './generate/generation-service';
@@ -65,11 +69,15 @@ export interface DataServices {
   extras: RatingExtras;
 }
 
-export function createDataServices(db: Database.Database, events: EventBus): DataServices {
+export function createDataServices(
+  db: Database.Database,
+  events: EventBus,
+  offload?: ImportOffloadOptions,
+): DataServices {
   const datasets = createDatasetsService(db, events);
   return {
     datasets,
-    imports: createImportService(db, events, datasets),
+    imports: createImportService(db, events, datasets, offload),
     extras: createRatingExtras(db, events),
   };
 }

@@ -1,5 +1,6 @@
 // Importing a file (pairs or prompts, any supported format) all-or-nothing: every row is validated before
 // the first one is stored, then the pairs, prompts and, when asked, a dataset snapshot go in one transaction.
+// A server hands large files to a worker thread (offload) so its event loop keeps answering.
 import type Database from 'better-sqlite3';
 import { ApiError } from '../../../src-shared/errors';
 import { DatasetName } from '../../../src-shared/labeling-schemas';
@@ -7,6 +8,7 @@ import type { FileImportResult, ImportAs } from '../../../src-shared/schemas';
 import { PairsRepo } from '../../store/pairs-repo';
 import type { DatasetsService } from './datasets-service';
 import type { EventBus } from '../jobs/event-bus';
+import type { ImportOffload } from '../import/import-in-worker';
 import { parseImportFile } from '../import/parse-import-file';
 
 export interface ImportRequest {
@@ -17,7 +19,19 @@ export interface ImportRequest {
   dataset?: string;
 }
 
-export function createImportService(db: Database.Database, events: EventBus, datasets: DatasetsService) {
+export interface ImportOffloadOptions {
+  /** Imports the request elsewhere (a worker thread with its own connection) and returns the result. */
+  offload: ImportOffload;
+  /** Files of at least this many bytes are offloaded; smaller ones are quicker here. */
+  fromBytes: number;
+}
+
+export function createImportService(
+  db: Database.Database,
+  events: EventBus,
+  datasets: DatasetsService,
+  offload?: ImportOffloadOptions,
+) {
   const pairs = new PairsRepo(db);
 
   /** The API's DatasetName rule, for the command line's --dataset too; returns the trimmed name. */
@@ -44,6 +58,26 @@ export function createImportService(db: Database.Database, events: EventBus, dat
 
   async function importFile(given: ImportRequest): Promise<FileImportResult> {
     const request = { ...given, dataset: validDatasetName(given.dataset) };
+    const result =
+      offload && request.bytes.length >= offload.fromBytes
+        ? await offload.offload(request)
+        : await importHere(request);
+    announce(result);
+    return result;
+  }
+
+  function announce(result: FileImportResult): void {
+    if (result.dataset) events.emit('datasetsChanged', { datasetId: result.dataset.id, kind: 'created' });
+    events.emit('pairsImported', {
+      fileName: result.fileName,
+      rows: result.rows,
+      pairsAdded: result.pairsAdded,
+      duplicatesSkipped: result.duplicatesSkipped,
+      identicalSkipped: result.identicalSkipped,
+    });
+  }
+
+  async function importHere(request: ImportRequest): Promise<FileImportResult> {
     const parsed = await parseImportFile(request.fileName, request.bytes, request.as);
     checkDatasetName(request, parsed.kind);
     const base = { fileName: request.fileName, format: parsed.format, kind: parsed.kind };
@@ -71,14 +105,6 @@ export function createImportService(db: Database.Database, events: EventBus, dat
         dataset: dataset && { id: dataset.id, name: dataset.name },
       };
     })();
-    if (result.dataset) events.emit('datasetsChanged', { datasetId: result.dataset.id, kind: 'created' });
-    events.emit('pairsImported', {
-      fileName: result.fileName,
-      rows: result.rows,
-      pairsAdded: result.pairsAdded,
-      duplicatesSkipped: result.duplicatesSkipped,
-      identicalSkipped: result.identicalSkipped,
-    });
     return result;
   }
 
