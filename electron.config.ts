@@ -14,8 +14,8 @@ export default defineConfig({
           'session-worker': resolve(import.meta.dirname, 'src-main/runtime/session-worker.ts'),
           // The training worker thread: train-worker-client.ts loads ./train-worker.js beside the main bundle.
           'train-worker': resolve(import.meta.dirname, 'src-main/services/train/train-worker.ts'),
-          // The import worker: import-in-worker.ts loads ./import-worker.js beside the main bundle.
-          'import-worker': resolve(import.meta.dirname, 'src-main/services/import/import-worker.ts'),
+          // The data worker: data-in-worker.ts loads ./data-worker.js beside the main bundle.
+          'data-worker': resolve(import.meta.dirname, 'src-main/services/import/data-worker.ts'),
         },
       },
     },

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
 import { CONTENT_SECURITY_POLICY } from '../src-shared/security';
 import { defaultDataDir } from './services/data-dir';
-import { openWorkbench, type Workbench } from './services/open-workbench';
+import { openWorkbench, SERVER_DATA_OFFLOAD, type Workbench } from './services/open-workbench';
 import { createHandlerRegistry } from './transport/handler-registry';
 import { forwardEventsToWindow, registerIpcHandlers } from './transport/ipc-transport';
 import { isAllowedExternalLink, isSameOrigin } from './transport/navigation';
@@ -71,8 +71,8 @@ function start(): void {
       dataDir: defaultDataDir(),
       transport: 'ipc',
       nativeBinding: process.env.DPO_WORKBENCH_SQLITE_BINDING,
-      // Imports of 1 MiB and more run in a worker thread: the window stays responsive meanwhile.
-      offloadImportsFromBytes: 1024 * 1024,
+      // Large imports, dataset builds and exports run in a worker thread: the window stays responsive.
+      offloadData: SERVER_DATA_OFFLOAD,
     });
   } catch (error) {
     dialog.showErrorBox('DPO Workbench cannot open its data folder', (error as Error).message);

@@ -82,14 +82,14 @@ describe('electron-builder.yml', () => {
     const mainInput = electronConfig.main?.build?.rollupOptions?.input as Record<string, string>;
     const mainOut = electronConfig.main?.build?.outDir;
     expect(Object.keys(mainInput)).toEqual(
-      expect.arrayContaining(['main', 'session-worker', 'train-worker', 'import-worker']),
+      expect.arrayContaining(['main', 'session-worker', 'train-worker', 'data-worker']),
     );
     expect(manifest.main).toBe(`${mainOut}/main.js`);
     for (const built of [
       manifest.main,
       `${mainOut}/session-worker.js`,
       `${mainOut}/train-worker.js`,
-      `${mainOut}/import-worker.js`,
+      `${mainOut}/data-worker.js`,
       'out/preload/preload.cjs',
       'out/renderer/index.html',
     ]) {

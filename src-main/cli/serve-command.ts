@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultDataDir } from '../services/data-dir';
-import { openWorkbench } from '../services/open-workbench';
+import { openWorkbench, SERVER_DATA_OFFLOAD } from '../services/open-workbench';
 import { findProjectRoot } from '../services/project-root';
 import { createHandlerRegistry } from '../transport/handler-registry';
 import { isLoopbackHost, startHttpServer } from '../transport/http-transport';
@@ -15,9 +15,6 @@ interface ServeOptions {
   token?: string;
   modelRoot?: string[];
 }
-
-/** Imports of at least 1 MiB run in a worker thread, so the server answers other requests meanwhile. */
-export const OFFLOAD_IMPORTS_FROM_BYTES = 1024 * 1024;
 
 export function registerServe(program: Command): void {
   program
@@ -40,7 +37,7 @@ export function registerServe(program: Command): void {
         dataDir,
         transport: 'http',
         ...(modelRoots ? { modelRoots } : {}),
-        offloadImportsFromBytes: OFFLOAD_IMPORTS_FROM_BYTES,
+        offloadData: SERVER_DATA_OFFLOAD,
       });
       const running = await startHttpServer({
         registry: createHandlerRegistry(workbench.services),

@@ -8,7 +8,7 @@ import { probeDevice } from './models/device-probe';
 import { JobRunner } from './jobs/job-runner';
 import { createModelsService, registerEmbeddedModel, type ModelsService } from './models/models-service';
 import { appVersion, findProjectRoot } from './project-root';
-import { importInWorker } from './import/import-in-worker';
+import { dataTasksInWorker } from './import/data-in-worker';
 import { createDataServices, createServices, type DataServices } from './workbench-services';
 
 export interface Workbench {
@@ -35,9 +35,18 @@ export interface OpenWorkbenchOptions {
   registerEmbeddedModel?: boolean;
   /** importModel reads only folders under these when set (serve beyond loopback). */
   modelRoots?: readonly string[];
-  /** Import files of at least this many bytes in a worker thread (a server's event loop stays free). */
-  offloadImportsFromBytes?: number;
+  /**
+   * Heavy data work in a worker thread (a server's event loop stays free): imports of at least `importBytes`,
+   * dataset builds and exports over at least `pairs` pairs.
+   */
+  offloadData?: { importBytes: number; pairs: number };
 }
+
+/**
+ * What a server (serve, the desktop app) hands to the worker: imports of 1 MiB and more, dataset builds and
+ * exports over 20,000 pairs (seconds of work at 100,000; under these the worker's start costs more).
+ */
+export const SERVER_DATA_OFFLOAD = { importBytes: 1024 * 1024, pairs: 20_000 };
 
 export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
   const { db, dbPath, schemaVersion } = openDatabase(options.dataDir, {
@@ -49,13 +58,11 @@ export function openWorkbench(options: OpenWorkbenchOptions): Workbench {
   new RunsRepo(db).markInterrupted(); // runs a crash left running: 'interrupted', with Resume
   const models = createModelsService({ db, events, device: () => probeDevice('auto') });
   if (options.registerEmbeddedModel !== false) registerEmbeddedModel(models, findProjectRoot());
-  const offload =
-    options.offloadImportsFromBytes === undefined
-      ? undefined
-      : {
-          offload: importInWorker(options.dataDir, options.nativeBinding),
-          fromBytes: options.offloadImportsFromBytes,
-        };
+  const runTask = dataTasksInWorker(options.dataDir, options.nativeBinding);
+  const offload = options.offloadData && {
+    ...options.offloadData,
+    run: runTask,
+  };
   const data = createDataServices(db, events, offload);
   const services = createServices(
     {

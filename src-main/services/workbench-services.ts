@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { ApiHandlers, ApiParsedInput } from '../../src-shared/api';
 import { ApiError } from '../../src-shared/errors';
-import type { Choice, PairToRate, ScreenChoice } from '../../src-shared/schemas';
+import type { Choice, FileImportResult, PairToRate, ScreenChoice } from '../../src-shared/schemas';
 import { AnnotatorsRepo } from '../store/annotators-repo';
 import { ComparisonsRepo } from '../store/comparisons-repo';
 import { ModelsRepo } from '../store/models-repo';
@@ -16,11 +16,8 @@ import { createDatasetsService, type DatasetsService } from './labeling/datasets
 import { probeDevice } from './models/device-probe';
 import type { EventBus } from './jobs/event-bus';
 import { createJobsHandlers, JobRunner } from './jobs/job-runner';
-import {
-  createImportService,
-  type ImportOffloadOptions,
-  type ImportService,
-} from './labeling/import-service';
+import { createImportService, type ImportRequest, type ImportService } from './labeling/import-service';
+import type { DataOffloadOptions } from './import/data-in-worker';
 import { createLabelingHandlers } from './labeling/labeling-handlers';
 import { createModelsHandlers, createModelsService, type ModelsService } from './models/models-service';
 import { createGenerationHandlers, createGenerationService } from './generate/generation-service';
@@ -67,18 +64,25 @@ export interface DataServices {
   imports: ImportService;
   datasets: DatasetsService;
   extras: RatingExtras;
+  /** Heavy data work (large imports, dataset builds and exports) in a worker thread, when set. */
+  offload?: DataOffloadOptions;
 }
 
 export function createDataServices(
   db: Database.Database,
   events: EventBus,
-  offload?: ImportOffloadOptions,
+  offload?: DataOffloadOptions,
 ): DataServices {
   const datasets = createDatasetsService(db, events);
+  const importOffload = offload && {
+    offload: (request: ImportRequest) => offload.run<FileImportResult>({ kind: 'import', request }),
+    fromBytes: offload.importBytes,
+  };
   return {
     datasets,
-    imports: createImportService(db, events, datasets, offload),
+    imports: createImportService(db, events, datasets, importOffload),
     extras: createRatingExtras(db, events),
+    ...(offload ? { offload } : {}),
   };
 }
 
@@ -201,7 +205,14 @@ export function createServices(
       requireAnnotator(annotatorId);
       return comparisons.listRecent(annotatorId, limit);
     },
-    ...createLabelingHandlers({ db: ctx.db, events: ctx.events, imports, datasets, extras }),
+    ...createLabelingHandlers({
+      db: ctx.db,
+      events: ctx.events,
+      imports,
+      datasets,
+      extras,
+      ...(data.offload ? { offload: data.offload } : {}),
+    }),
     ...createJobsHandlers(jobs),
     ...createCompareHandlers(compare, createRewardMargins(ctx.db, modelsRepo)),
     ...createModelsHandlers(models, ctx.modelRoots),

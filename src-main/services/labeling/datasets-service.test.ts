@@ -154,7 +154,7 @@ describe('datasets from ratings', () => {
     db.close();
     const frozen = /^dataset "frozen" is frozen \(used by a training run since .*\) and cannot be deleted/;
     expect(() => api.deleteDataset({ datasetId: dataset.id })).toThrow(frozen);
-    expect(() => api.rebuildDataset({ datasetId: dataset.id, evalFraction: 0.2 })).toThrow(
+    await expect(api.rebuildDataset({ datasetId: dataset.id, evalFraction: 0.2 })).rejects.toThrow(
       'cannot be rebuilt',
     );
     expect((await api.getDataset({ datasetId: dataset.id })).stats.pairs).toBe(2);

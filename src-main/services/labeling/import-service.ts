@@ -8,7 +8,6 @@ import type { FileImportResult, ImportAs } from '../../../src-shared/schemas';
 import { PairsRepo } from '../../store/pairs-repo';
 import type { DatasetsService } from './datasets-service';
 import type { EventBus } from '../jobs/event-bus';
-import type { ImportOffload } from '../import/import-in-worker';
 import { parseImportFile } from '../import/parse-import-file';
 
 export interface ImportRequest {
@@ -21,7 +20,7 @@ export interface ImportRequest {
 
 export interface ImportOffloadOptions {
   /** Imports the request elsewhere (a worker thread with its own connection) and returns the result. */
-  offload: ImportOffload;
+  offload: (request: ImportRequest) => Promise<FileImportResult>;
   /** Files of at least this many bytes are offloaded; smaller ones are quicker here. */
   fromBytes: number;
 }

@@ -7,7 +7,9 @@ import { ApiError } from '../../../src-shared/errors';
 import { ChatMessage } from '../../../src-shared/schemas';
 import { ModelsRepo } from '../../store/models-repo';
 import { PairsRepo } from '../../store/pairs-repo';
-import type { DatasetsService } from './datasets-service';
+import type { Dataset, ExportFormat, Split } from '../../../src-shared/labeling-schemas';
+import type { DataOffloadOptions } from '../import/data-in-worker';
+import type { DatasetExport, DatasetSettings, DatasetsService } from './datasets-service';
 import type { EventBus } from '../jobs/event-bus';
 import type { ImportService } from './import-service';
 import { dropNearDuplicates, pairCandidates, type PairingCandidate } from './pairing';
@@ -22,6 +24,8 @@ export interface LabelingDeps {
   imports: ImportService;
   datasets: DatasetsService;
   extras: RatingExtras;
+  /** Large dataset builds and exports in a worker thread (the server's event loop stays free). */
+  offload?: DataOffloadOptions;
 }
 
 /** A file sent through the API: text as is, binary (Parquet) as base64. */
@@ -31,9 +35,39 @@ export function decode(content: string, encoding: 'utf8' | 'base64'): Uint8Array
     : new TextEncoder().encode(content);
 }
 
-export function createLabelingHandlers({ db, imports, datasets, extras }: LabelingDeps): LabelingHandlers {
+export function createLabelingHandlers({
+  db,
+  events,
+  imports,
+  datasets,
+  extras,
+  offload,
+}: LabelingDeps): LabelingHandlers {
   const pairs = new PairsRepo(db);
   const models = new ModelsRepo(db);
+  const storedPairs = db.prepare<[], number>('SELECT COUNT(*) FROM pairs').pluck();
+  /** Builds over this many stored pairs, and exports of datasets this large, run in the worker. */
+  const heavy = (pairCount: number) => offload !== undefined && pairCount >= offload.pairs;
+
+  async function createDataset(name: string, settings: DatasetSettings): Promise<Dataset> {
+    if (!offload || !heavy(storedPairs.get() ?? 0)) return datasets.create(name, settings);
+    const dataset = await offload.run<Dataset>({ kind: 'createDataset', name, settings });
+    events.emit('datasetsChanged', { datasetId: dataset.id, kind: 'created' });
+    return dataset;
+  }
+
+  async function rebuildDataset(datasetId: number, changes: Partial<DatasetSettings>): Promise<Dataset> {
+    if (!offload || !heavy(storedPairs.get() ?? 0)) return datasets.rebuild(datasetId, changes);
+    const dataset = await offload.run<Dataset>({ kind: 'rebuildDataset', datasetId, changes });
+    events.emit('datasetsChanged', { datasetId, kind: 'rebuilt' });
+    return dataset;
+  }
+
+  async function exportDataset(datasetId: number, format: ExportFormat, split: Split | null) {
+    if (!offload || !heavy(datasets.get(datasetId).stats.pairs))
+      return datasets.exportDataset(datasetId, format, split);
+    return offload.run<DatasetExport>({ kind: 'exportDataset', datasetId, format, split });
+  }
 
   /** The uncertainty strategy's rewards: the kept (not near-duplicate) candidates scored under the version. */
   async function uncertaintyRewards(
@@ -70,16 +104,16 @@ export function createLabelingHandlers({ db, imports, datasets, extras }: Labeli
       imports.importFile({ fileName, bytes: decode(content, encoding), as, dataset }),
     listDatasets: () => datasets.list(),
     getDataset: ({ datasetId }) => datasets.get(datasetId),
-    createDataset: ({ name, ...settings }) => datasets.create(name, settings),
-    rebuildDataset: ({ datasetId, ...changes }) => datasets.rebuild(datasetId, changes),
+    createDataset: ({ name, ...settings }) => createDataset(name, settings),
+    rebuildDataset: ({ datasetId, ...changes }) => rebuildDataset(datasetId, changes),
     deleteDataset: ({ datasetId }) => {
       datasets.remove(datasetId);
       return { deleted: datasetId };
     },
     previewDataset: ({ datasetId, split, offset, limit }) =>
       datasets.preview(datasetId, split, offset, limit),
-    exportDataset: ({ datasetId, format, split }) => {
-      const exported = datasets.exportDataset(datasetId, format, split);
+    exportDataset: async ({ datasetId, format, split }) => {
+      const exported = await exportDataset(datasetId, format, split);
       const binary = format === 'parquet';
       return {
         fileName: exported.fileName,
