@@ -226,7 +226,7 @@ describe('training runs in the app', () => {
     expect(() => train.resume(broken.runId)).toThrow(/only an interrupted or cancelled run/);
   });
 
-  it('NaN stops the run as failed with the message; no version is registered', async () => {
+  it('NaN stops the run as failed with the message, after a warning about the setting; no version is registered', async () => {
     const train = service();
     const before = new ModelsRepo(temp.db).list().length;
     const { runId } = await train.start(datasetId, baseModelId, {
@@ -238,6 +238,8 @@ describe('training runs in the app', () => {
     const run = await train.wait(runId);
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/^training stopped at step \d: \S+ is not finite/);
+    // Said before step 1, and kept with the run for the Train view.
+    expect(run.warnings[0]).toMatch(/^--lr 1e\+38 is outside what DPO fine-tunes use \(usually 1e-7 to 1e-4/);
     expect(new ModelsRepo(temp.db).list().length).toBe(before);
   });
 
