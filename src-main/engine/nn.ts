@@ -131,6 +131,8 @@ export interface AttentionOptions {
   causal?: boolean;
   /** bool, broadcastable to the scores (B, H, Tq, Tk): true where attention is allowed (e.g. padding). */
   mask?: Tensor;
+  /** Scores are q·k times this; default 1 / sqrt(head dim) (Gemma 3 uses query_pre_attn_scalar^-0.5). */
+  scale?: number;
 }
 
 /** Scaled dot-product attention with grouped-query heads: q (B, H, Tq, D), k and v (B, Hkv, Tk, D). */
@@ -155,7 +157,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   if (!isFloat(q.dtype)) throw new Error(`attention: needs float tensors, got ${q.dtype}`);
   const keys = repeatKv(k, heads / kvHeads); // (B, H, Tk, D)
   const values = repeatKv(v, heads / kvHeads); // (B, H, Tk, D)
-  let scores = mul(matmul(q, transposeLast(keys)), 1 / Math.sqrt(headDim)); // (B, H, Tq, Tk)
+  let scores = mul(matmul(q, transposeLast(keys)), options.scale ?? 1 / Math.sqrt(headDim)); // (B, H, Tq, Tk)
   let allowed = options.causal ? causalMask(scores) : undefined; // (Tq, Tk)
   if (options.mask) allowed = allowed ? logicalAnd(allowed, options.mask) : options.mask;
   if (allowed) scores = where(allowed, scores, maskValue(scores));

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from './config';
 import { SafetensorsFile, type FloatTensor } from './safetensors';
-import { STRIPPABLE_PREFIXES, weightsFor } from './weight-names';
+import { applyTransform, STRIPPABLE_PREFIXES, weightsFor } from './weight-names';
 
 /** One projection's pair: A (r, in), B (out, r), in the canonical (split, [out, in]) layout. */
 export interface LoraWeights {
@@ -48,8 +48,8 @@ function rowPart(t: FloatTensor, parts: number, index: number): FloatTensor {
 
 /**
  * Reads a PEFT adapter folder for a model with `config`. Keys are `base_model.model.<module>.lora_A.weight`
- * where <module> is the checkpoint's module path; GPT-2's fused c_attn pair is split into q, k and v
- * (A is shared, B's rows are split). PEFT stores Conv1D pairs as for nn.Linear, so no transpose is needed.
+ * where <module> is the checkpoint's module path; a fused module's pair (GPT-2's c_attn, Phi-3's qkv_proj
+ * and gate_up_proj) is split into its projections (A is shared, B's rows are split). PEFT stores Conv1D pairs as for nn.Linear, so no transpose is needed.
  */
 export function loadPeftAdapter(folder: string, config: ModelConfig): PeftAdapter {
   const { r, alpha, scale } = readAdapterConfig(folder);
@@ -73,6 +73,7 @@ export function loadPeftAdapter(folder: string, config: ModelConfig): PeftAdapte
     const a = file.readFloat32(keyA);
     let b = file.readFloat32(keyB);
     if (w.transform.kind === 'split-transpose') b = rowPart(b, w.transform.parts, w.transform.index);
+    if (w.transform.kind === 'rows') b = applyTransform(w.transform, b.dims, b.data);
     if (a.dims[0] !== r || b.dims[1] !== r) {
       throw new Error(
         `${file.path}: ${keyA} [${a.dims.join(',')}] and ${keyB} [${b.dims.join(',')}] do not have rank r=${r}`,

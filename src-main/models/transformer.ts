@@ -1,38 +1,31 @@
 // One decoder-only transformer over the engine's DSL, serving every family through ModelConfig's switches
-// (norm, mlp, positions, kv heads, biases, tied head, sliding window), with optional LoRA branches. Builds
+// (norm, mlp, positions, kv heads, biases, tied head, q/k norm, block-output norms, sliding-window and
+// RoPE-less layers, partial rotary, logit softcap), with optional LoRA branches. Builds
 // the scoring graph (full sequences -> logits, per-token log-probs) and prefill/decode graphs with a KV cache.
 import {
   add,
-  applyRope,
   attention,
-  cast,
   concat,
-  cos,
   dimOf,
-  equal,
   gather,
   geluNew,
   Graph,
-  greater,
   layerNorm,
-  lessOrEqual,
   linear,
-  logicalAnd,
   mul,
   range,
   reshape,
   rmsNorm,
   silu,
-  sin,
   sub,
+  tanh,
   tokenLogProbs,
   transpose,
-  unsqueeze,
   type Dim,
   type Tensor,
 } from '../engine/index';
-import type { ModelConfig } from './config';
-import { ropeInverseFrequencies } from './rope';
+import type { LayerSpec, ModelConfig } from './config';
+import { forwardContext, layerMask, rotate, type ForwardContext } from './forward-context';
 import type { LoraWeights } from './lora';
 import type { FloatTensor } from './safetensors';
 
@@ -73,21 +66,16 @@ class Weights {
   }
 }
 
-/** Per-forward values shared by every layer: positions, RoPE tables and the attention mask. */
-interface Context {
-  cos?: Tensor; // (T, D) or (B, 1, T, D)
-  sin?: Tensor; // (T, D) or (B, 1, T, D)
-  allowed: Tensor; // (B, 1, T, Tk) bool
-}
-
 export interface KvCache {
   key: Tensor; // (B, Hkv, P, D)
   value: Tensor; // (B, Hkv, P, D)
 }
 
+/** The norm `prefix` of x; Gemma's RMSNorm scales by (1 + weight) (Gemma3RMSNorm). */
 function norm(c: ModelConfig, w: Weights, prefix: string, x: Tensor): Tensor {
-  if (c.norm === 'rmsnorm') return rmsNorm(x, w.get(`${prefix}.weight`), c.normEps);
-  return layerNorm(x, w.get(`${prefix}.weight`), w.get(`${prefix}.bias`), c.normEps);
+  const weight = w.get(`${prefix}.weight`);
+  if (c.norm === 'layernorm') return layerNorm(x, weight, w.get(`${prefix}.bias`), c.normEps);
+  return rmsNorm(x, c.normUnitOffset ? add(weight, 1) : weight, c.normEps);
 }
 
 /** (B, T, n*D) -> (B, n, T, D) */
@@ -96,28 +84,36 @@ function splitHeads(x: Tensor, heads: number, headDim: number): Tensor {
   return transpose(reshape(x, [b, t, heads, headDim]), [0, 2, 1, 3]);
 }
 
+/**
+ * Self-attention of layer i on the normed input h (modeling_llama.py; Qwen3 and Gemma 3 RMSNorm each head
+ * of q and k over head_dim before RoPE; Gemma 3 scales scores by query_pre_attn_scalar^-0.5).
+ */
 function attentionBlock(
   c: ModelConfig,
   w: Weights,
   i: number,
   h: Tensor,
-  ctx: Context,
+  ctx: ForwardContext,
   past: KvCache | undefined,
 ): { out: Tensor; cache: KvCache } {
   const p = `layers.${i}.attn`;
+  const layer = c.layers[i] as LayerSpec;
   const project = (name: string, bias: boolean): Tensor => w.project(`${p}.${name}`, h, bias);
   let q = splitHeads(project('q', c.qkvBias), c.numHeads, c.headDim); // (B, H, T, D)
   let k = splitHeads(project('k', c.qkvBias), c.numKvHeads, c.headDim); // (B, Hkv, T, D)
   let v = splitHeads(project('v', c.qkvBias), c.numKvHeads, c.headDim); // (B, Hkv, T, D)
-  if (ctx.cos && ctx.sin) {
-    q = applyRope(q, ctx.cos, ctx.sin);
-    k = applyRope(k, ctx.cos, ctx.sin);
+  if (c.qkNorm) {
+    q = norm(c, w, `${p}.qNorm`, q); // (B, H, T, D)
+    k = norm(c, w, `${p}.kNorm`, k); // (B, Hkv, T, D)
   }
+  q = rotate(c, ctx, layer, q);
+  k = rotate(c, ctx, layer, k);
   if (past) {
     k = concat([past.key, k], 2); // (B, Hkv, P+T, D)
     v = concat([past.value, v], 2); // (B, Hkv, P+T, D)
   }
-  const y = transpose(attention(q, k, v, { mask: ctx.allowed }), [0, 2, 1, 3]); // (B, T, H, D)
+  const mask = layerMask(ctx, layer);
+  const y = transpose(attention(q, k, v, { mask, scale: c.attentionScale }), [0, 2, 1, 3]); // (B, T, H, D)
   const [b, t] = h.shape as [Dim, Dim];
   const merged = reshape(y, [b, t, c.numHeads * c.headDim]); // (B, T, H*D)
   const out = w.project(`${p}.o`, merged, c.attnOutBias); // (B, T, C)
@@ -128,35 +124,39 @@ function mlpBlock(c: ModelConfig, w: Weights, i: number, h: Tensor): Tensor {
   const p = `layers.${i}.mlp`;
   const project = (name: string, x: Tensor): Tensor => w.project(`${p}.${name}`, x, c.mlpBias);
   if (c.mlp === 'gated-silu') return project('down', mul(silu(project('gate', h)), project('up', h))); // (B, T, C)
+  // Gemma's gelu_pytorch_tanh is the same tanh approximation as GPT-2's gelu_new.
+  if (c.mlp === 'gated-gelu-tanh') return project('down', mul(geluNew(project('gate', h)), project('up', h)));
   return project('down', geluNew(project('up', h))); // (B, T, C)
 }
 
-/**
- * Which keys each query may see, (B, 1, T, Tk): causal (query i sits at position i + Tk - T), inside the
- * sliding window when there is one (position - key < window, as transformers' sliding_window_overlay), and
- * not padding (attention_mask == 1 on the key).
- */
-function allowedKeys(c: ModelConfig, queryIndex: Tensor, keyCount: Tensor, keyMask: Tensor): Tensor {
-  const g = queryIndex.graph;
-  const tk = keyMask.shape[1] as Dim;
-  const cols = range(g.scalar(0, 'int64'), keyCount, tk); // (Tk)
-  const query = unsqueeze(queryIndex, [1]); // (T, 1)
-  let allowed = lessOrEqual(unsqueeze(cols, [0]), query); // (T, Tk)
-  if (c.slidingWindow !== null) {
-    allowed = logicalAnd(allowed, greater(unsqueeze(cols, [0]), sub(query, c.slidingWindow))); // (T, Tk)
-  }
-  const notPadding = unsqueeze(equal(keyMask, 1), [1, 2]); // (B, 1, 1, Tk)
-  return logicalAnd(allowed, notPadding); // (B, 1, T, Tk)
+/** One pre-norm block; Gemma 3 also norms each sublayer's output before the residual add. */
+function block(
+  c: ModelConfig,
+  w: Weights,
+  i: number,
+  x: Tensor,
+  ctx: ForwardContext,
+  past: KvCache | undefined,
+): { x: Tensor; cache: KvCache } {
+  const p = `layers.${i}`;
+  const attn = attentionBlock(c, w, i, norm(c, w, `${p}.norm1`, x), ctx, past);
+  const attnOut = c.blockOutputNorms ? norm(c, w, `${p}.attnOutNorm`, attn.out) : attn.out; // (B, T, C)
+  const mid = add(x, attnOut); // (B, T, C)
+  const mlp = mlpBlock(c, w, i, norm(c, w, `${p}.norm2`, mid)); // (B, T, C)
+  const mlpOut = c.blockOutputNorms ? norm(c, w, `${p}.mlpOutNorm`, mlp) : mlp; // (B, T, C)
+  return { x: add(mid, mlpOut), cache: attn.cache };
 }
 
-/** cos and sin for positions (T) -> (T, D), or per row (B, T) -> (B, 1, T, D); both broadcast over heads. */
-function ropeTables(c: ModelConfig, positions: Tensor): { cos: Tensor; sin: Tensor } {
-  const invFreq = positions.graph.constant(ropeInverseFrequencies(c), [c.headDim / 2]); // (D/2)
-  const freqs = mul(unsqueeze(cast(positions, 'float32'), [-1]), invFreq); // (..., T, D/2)
-  let angles = concat([freqs, freqs], -1); // (..., T, D)
-  if (positions.rank === 2) angles = unsqueeze(angles, [1]); // (B, 1, T, D)
-  return { cos: cos(angles), sin: sin(angles) };
+/**
+ * The LM head: the final norm's output times the (tied) head, then Gemma's final_logit_softcapping
+ * (cap * tanh(logits / cap)) where the config sets it. A head that works on chunks applies the cap per chunk.
+ */
+export function lmHeadLogits(c: ModelConfig, x: Tensor, head: Tensor): Tensor {
+  const logits = linear(x, head); // (..., V)
+  return c.finalLogitSoftcap === null ? logits : softcap(logits, c.finalLogitSoftcap);
 }
+
+const softcap = (x: Tensor, cap: number): Tensor => mul(tanh(mul(x, 1 / cap)), cap);
 
 export interface ForwardInputs {
   inputIds: Tensor; // (B, T) int64
@@ -188,22 +188,19 @@ export function forward(
   const start = sub(keyCount, reshape(dimOf(inputs.inputIds, 1), [])); // P
   const queryIndex = range(start, keyCount, seq); // (T)
   const positions = inputs.positionIds ?? queryIndex; // (T) or (B, T)
-  const ctx: Context = {
-    ...(c.positions === 'rope' ? ropeTables(c, positions) : {}),
-    allowed: allowedKeys(c, queryIndex, keyCount, inputs.attentionMask),
-  };
+  const ctx = forwardContext(c, positions, queryIndex, keyCount, inputs.attentionMask);
   let x = gather(w.get('embed.weight'), inputs.inputIds); // (B, T, C)
+  if (c.embedScale !== null) x = mul(x, c.embedScale); // (B, T, C) Gemma's scaled embedding
   if (c.positions === 'learned') x = add(x, gather(w.get('positions.weight'), positions)); // (B, T, C)
   const cache: KvCache[] = [];
   for (let i = 0; i < c.numLayers; i++) {
-    const attn = attentionBlock(c, w, i, norm(c, w, `layers.${i}.norm1`, x), ctx, inputs.past?.[i]);
-    x = add(x, attn.out); // (B, T, C)
-    x = add(x, mlpBlock(c, w, i, norm(c, w, `layers.${i}.norm2`, x))); // (B, T, C)
-    cache.push(attn.cache);
+    const out = block(c, w, i, x, ctx, inputs.past?.[i]);
+    x = out.x; // (B, T, C)
+    cache.push(out.cache);
   }
   x = norm(c, w, 'norm', x); // (B, T, C)
   const head = w.get(c.tiedEmbeddings ? 'embed.weight' : 'lmHead.weight');
-  return { logits: linear(x, head), cache }; // (B, T, V)
+  return { logits: lmHeadLogits(c, x, head), cache }; // (B, T, V)
 }
 
 export interface GraphOptions {

@@ -1,5 +1,6 @@
 // Checkpoint tensor names per weight layout, as tables: Hugging Face name -> our canonical name, with the
-// transforms some layouts need (GPT-2's Conv1D stores [in, out] and fuses q, k and v in c_attn).
+// transforms some layouts need (GPT-2's Conv1D stores [in, out] and fuses q, k and v in c_attn; Phi-3 fuses
+// q, k, v in qkv_proj and gate, up in gate_up_proj along the output rows).
 import type { ModelConfig, WeightLayout } from './config';
 
 /** How a stored tensor becomes a canonical one. */
@@ -10,14 +11,17 @@ export type WeightTransform =
   /** Part `index` of `parts` equal slices along the output dim of a fused Conv1D weight [in, parts*out]. */
   | { kind: 'split-transpose'; parts: number; index: number }
   /** Part `index` of `parts` equal slices of a fused bias [parts*out]. */
-  | { kind: 'split'; parts: number; index: number };
+  | { kind: 'split'; parts: number; index: number }
+  /** Rows [start, end) of a fused linear weight [total, in] (Phi-3's qkv_proj and gate_up_proj). */
+  | { kind: 'rows'; start: number; end: number; total: number };
 
 export interface WeightEntry {
   /** Canonical name; `{i}` is the layer index. */
   canonical: string;
   /** Checkpoint name; `{i}` is the layer index. */
   hf: string;
-  transform: WeightTransform;
+  /** Fixed, or from the config where it depends on the sizes (row ranges of fused weights). */
+  transform: WeightTransform | ((c: ModelConfig) => WeightTransform);
   /** The switch that decides whether the model has this tensor. */
   present: (c: ModelConfig) => boolean;
 }
@@ -30,7 +34,7 @@ function entry(
   canonical: string,
   hf: string,
   present: (c: ModelConfig) => boolean = always,
-  transform: WeightTransform = copy,
+  transform: WeightEntry['transform'] = copy,
 ): WeightEntry {
   return { canonical, hf, transform, present };
 }
@@ -42,6 +46,8 @@ const LLAMA: WeightEntry[] = [
     entry(`layers.{i}.attn.${p}.weight`, `model.layers.{i}.self_attn.${p}_proj.weight`),
     entry(`layers.{i}.attn.${p}.bias`, `model.layers.{i}.self_attn.${p}_proj.bias`, (c) => c.qkvBias),
   ]),
+  entry('layers.{i}.attn.qNorm.weight', 'model.layers.{i}.self_attn.q_norm.weight', (c) => c.qkNorm),
+  entry('layers.{i}.attn.kNorm.weight', 'model.layers.{i}.self_attn.k_norm.weight', (c) => c.qkNorm),
   entry('layers.{i}.attn.o.weight', 'model.layers.{i}.self_attn.o_proj.weight'),
   entry('layers.{i}.attn.o.bias', 'model.layers.{i}.self_attn.o_proj.bias', (c) => c.attnOutBias),
   entry('layers.{i}.norm2.weight', 'model.layers.{i}.post_attention_layernorm.weight'),
@@ -49,6 +55,47 @@ const LLAMA: WeightEntry[] = [
     entry(`layers.{i}.mlp.${p}.weight`, `model.layers.{i}.mlp.${p}_proj.weight`),
     entry(`layers.{i}.mlp.${p}.bias`, `model.layers.{i}.mlp.${p}_proj.bias`, (c) => c.mlpBias),
   ]),
+  entry('norm.weight', 'model.norm.weight'),
+  entry('lmHead.weight', 'lm_head.weight', (c) => !c.tiedEmbeddings),
+];
+
+/**
+ * Gemma 3 (modeling_gemma3.py): Llama's names, but post_attention_layernorm normalises the attention output
+ * and pre_feedforward_layernorm is the MLP's input norm; post_feedforward_layernorm normalises its output.
+ */
+const GEMMA3: WeightEntry[] = LLAMA.flatMap((e) => {
+  if (e.hf === 'model.layers.{i}.post_attention_layernorm.weight')
+    return [
+      entry('layers.{i}.attnOutNorm.weight', e.hf),
+      entry('layers.{i}.norm2.weight', 'model.layers.{i}.pre_feedforward_layernorm.weight'),
+      entry('layers.{i}.mlpOutNorm.weight', 'model.layers.{i}.post_feedforward_layernorm.weight'),
+    ];
+  return [e];
+});
+
+/** Row ranges of Phi-3's fused projections: qkv_proj is [q (H*D); k (Hkv*D); v (Hkv*D)], gate_up [gate; up]. */
+function fusedRows(part: 'q' | 'k' | 'v' | 'gate' | 'up'): (c: ModelConfig) => WeightTransform {
+  return (c) => {
+    const [q, kv, I] = [c.numHeads * c.headDim, c.numKvHeads * c.headDim, c.intermediateSize];
+    const ranges = { q: [0, q], k: [q, q + kv], v: [q + kv, q + 2 * kv], gate: [0, I], up: [I, 2 * I] };
+    const [start, end] = ranges[part] as [number, number];
+    return { kind: 'rows', start, end, total: part === 'gate' || part === 'up' ? 2 * I : q + 2 * kv };
+  };
+}
+
+/** Phi-3 / Phi-3.5 / Phi-4-mini (modeling_phi3.py): fused qkv_proj and gate_up_proj, no biases. */
+const PHI3: WeightEntry[] = [
+  entry('embed.weight', 'model.embed_tokens.weight'),
+  entry('layers.{i}.norm1.weight', 'model.layers.{i}.input_layernorm.weight'),
+  ...(['q', 'k', 'v'] as const).map((p) =>
+    entry(`layers.{i}.attn.${p}.weight`, 'model.layers.{i}.self_attn.qkv_proj.weight', always, fusedRows(p)),
+  ),
+  entry('layers.{i}.attn.o.weight', 'model.layers.{i}.self_attn.o_proj.weight'),
+  entry('layers.{i}.norm2.weight', 'model.layers.{i}.post_attention_layernorm.weight'),
+  ...(['gate', 'up'] as const).map((p) =>
+    entry(`layers.{i}.mlp.${p}.weight`, 'model.layers.{i}.mlp.gate_up_proj.weight', always, fusedRows(p)),
+  ),
+  entry('layers.{i}.mlp.down.weight', 'model.layers.{i}.mlp.down_proj.weight'),
   entry('norm.weight', 'model.norm.weight'),
   entry('lmHead.weight', 'lm_head.weight', (c) => !c.tiedEmbeddings),
 ];
@@ -83,7 +130,12 @@ const GPT2: WeightEntry[] = [
   entry('lmHead.weight', 'lm_head.weight', (c) => !c.tiedEmbeddings),
 ];
 
-export const WEIGHT_TABLES: Record<WeightLayout, readonly WeightEntry[]> = { llama: LLAMA, gpt2: GPT2 };
+export const WEIGHT_TABLES: Record<WeightLayout, readonly WeightEntry[]> = {
+  llama: LLAMA,
+  gemma3: GEMMA3,
+  phi3: PHI3,
+  gpt2: GPT2,
+};
 
 /**
  * Prefixes a checkpoint may put before the table's names: the original `gpt2` repository stores `h.0...`
@@ -91,6 +143,8 @@ export const WEIGHT_TABLES: Record<WeightLayout, readonly WeightEntry[]> = { lla
  */
 export const STRIPPABLE_PREFIXES: Record<WeightLayout, readonly string[]> = {
   llama: [],
+  gemma3: [],
+  phi3: [],
   gpt2: ['transformer.'],
 };
 
@@ -106,29 +160,37 @@ export function weightsFor(config: ModelConfig): ResolvedWeight[] {
   for (const e of WEIGHT_TABLES[config.weightLayout]) {
     if (!e.present(config)) continue;
     const layers = e.canonical.includes('{i}') ? config.numLayers : 1;
+    const transform = typeof e.transform === 'function' ? e.transform(config) : e.transform;
     for (let i = 0; i < layers; i++) {
       const fill = (s: string): string => s.replaceAll('{i}', String(i));
-      out.push({ canonical: fill(e.canonical), hf: fill(e.hf), transform: e.transform });
+      out.push({ canonical: fill(e.canonical), hf: fill(e.hf), transform });
     }
   }
   return out;
 }
 
-/** Applies a transform to a stored tensor (row-major float32). */
 /** The dims a stored tensor has after `t`, without touching its data (checking a folder by its headers). */
 export function transformedDims(t: WeightTransform, dims: readonly number[]): number[] {
   if (t.kind === 'copy') return [...dims];
   if (t.kind === 'split') return [(dims[0] ?? 0) / t.parts];
+  // A fused weight of the wrong height reports a height that cannot match the canonical shape.
+  if (t.kind === 'rows') return dims[0] === t.total ? [t.end - t.start, ...dims.slice(1)] : [...dims];
   const [rows, cols] = dims as [number, number];
   return [t.kind === 'transpose' ? cols : cols / t.parts, rows];
 }
 
+/** Applies a transform to a stored tensor (row-major float32). */
 export function applyTransform(
   t: WeightTransform,
   dims: readonly number[],
   data: Float32Array,
 ): { dims: number[]; data: Float32Array } {
   if (t.kind === 'copy') return { dims: [...dims], data };
+  if (t.kind === 'rows') {
+    if (dims[0] !== t.total) return { dims: [...dims], data };
+    const cols = data.length / t.total;
+    return { dims: [t.end - t.start, ...dims.slice(1)], data: data.slice(t.start * cols, t.end * cols) };
+  }
   if (t.kind === 'split') {
     const n = (dims[0] ?? 0) / t.parts;
     return { dims: [n], data: data.slice(t.index * n, (t.index + 1) * n) };
@@ -163,7 +225,8 @@ export function toCheckpointTensors(
         ? applyTransform({ kind: 'transpose' }, t.dims, t.data)
         : { dims: [...t.dims], data: t.data };
     });
-    out.set(hf, pieces.length === 1 ? (pieces[0] as { dims: number[]; data: Float32Array }) : fuse(pieces));
+    const fused = parts[0]?.transform.kind === 'rows' ? stackRows(pieces) : fuse(pieces);
+    out.set(hf, pieces.length === 1 ? (pieces[0] as { dims: number[]; data: Float32Array }) : fused);
   }
   return out;
 }
@@ -182,4 +245,16 @@ function fuse(pieces: { dims: number[]; data: Float32Array }[]): { dims: number[
     offset += width;
   });
   return { dims: first.dims.length === 2 ? [rows, total] : [total], data };
+}
+
+/** Stacks [rows_k, cols] tensors into [sum rows_k, cols] (a fused linear weight, in table order). */
+function stackRows(pieces: { dims: number[]; data: Float32Array }[]): { dims: number[]; data: Float32Array } {
+  const data = new Float32Array(pieces.reduce((n, p) => n + p.data.length, 0));
+  let offset = 0;
+  for (const p of pieces) {
+    data.set(p.data, offset);
+    offset += p.data.length;
+  }
+  const rows = pieces.reduce((n, p) => n + (p.dims[0] as number), 0);
+  return { dims: [rows, ...(pieces[0] as { dims: number[] }).dims.slice(1)], data };
 }

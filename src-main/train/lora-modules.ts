@@ -1,6 +1,7 @@
 // Which checkpoint modules get a LoRA pair (PEFT module paths from the models' weight table), their
-// trainable graph params, and the map from a module to the transformer's projections (GPT-2's fused c_attn
-// has one A and one B whose rows are split into q, k and v, as PEFT trains it).
+// trainable graph params, and the map from a module to the transformer's projections (a fused module, GPT-2's
+// c_attn or Phi-3's qkv_proj and gate_up_proj, has one A and one B whose rows are split among its
+// projections, as PEFT trains it).
 import { slice, type Graph } from '../engine/index';
 import { canonicalShape, weightsFor, type LoraTensors, type ModelConfig } from '../models/index';
 import { initLoraWeights, isTargetModule, loraScaling, type LoraConfig } from './lora';
@@ -12,8 +13,8 @@ export interface LoraModule {
   module: string;
   inFeatures: number;
   outFeatures: number;
-  /** Transformer projections fed by this module; B's rows [index*n, (index+1)*n) with n = out / parts. */
-  projections: { name: string; parts: number; index: number }[];
+  /** Transformer projections fed by this module, each from B's rows [start, end). */
+  projections: { name: string; start: number; end: number }[];
 }
 
 /** Modules of `config` matched by `targets` (PEFT's suffix rule), in checkpoint order. */
@@ -28,15 +29,18 @@ export function loraModules(config: ModelConfig, targets: readonly string[]): Lo
     const module = w.hf.slice(0, -'.weight'.length);
     if (!isTargetModule(module, targets)) continue;
     const name = w.canonical.slice(0, -'.weight'.length);
-    const [out, inFeatures] = canonicalShape(config, w.canonical) as [number, number];
-    const split = w.transform.kind === 'split-transpose' ? w.transform : { parts: 1, index: 0 };
-    const entry = byModule.get(module) ?? {
-      module,
-      inFeatures,
-      outFeatures: out * split.parts,
-      projections: [],
-    };
-    entry.projections.push({ name, parts: split.parts, index: split.index });
+    const shape = canonicalShape(config, w.canonical);
+    if (shape.length !== 2) continue; // norms (q_norm, k_norm) are not projections
+    const [out, inFeatures] = shape as [number, number];
+    const t = w.transform;
+    const rows =
+      t.kind === 'split-transpose'
+        ? { start: t.index * out, end: (t.index + 1) * out, total: t.parts * out }
+        : t.kind === 'rows'
+          ? t
+          : { start: 0, end: out, total: out };
+    const entry = byModule.get(module) ?? { module, inFeatures, outFeatures: rows.total, projections: [] };
+    entry.projections.push({ name, start: rows.start, end: rows.end });
     byModule.set(module, entry);
   }
   if (byModule.size === 0)
@@ -114,12 +118,8 @@ export function addLoraToGraph(
       },
     );
     for (const p of m.projections) {
-      const rows = m.outFeatures / p.parts;
-      lora.set(p.name, {
-        a,
-        b: p.parts === 1 ? b : slice(b, 0, p.index * rows, (p.index + 1) * rows),
-        scale,
-      });
+      const whole = p.start === 0 && p.end === m.outFeatures;
+      lora.set(p.name, { a, b: whole ? b : slice(b, 0, p.start, p.end), scale });
     }
   }
   return lora;
