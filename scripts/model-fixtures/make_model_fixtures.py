@@ -1,9 +1,10 @@
 """Writes tiny random Hugging Face checkpoints and their reference logits to src-main/models/fixtures/<name>/.
 
-Run with Debian's PyTorch (CPU): /usr/bin/python3 scripts/model-fixtures/make_model_fixtures.py
+Run with Debian's PyTorch (CPU): /usr/bin/python3 scripts/model-fixtures/make_model_fixtures.py [NAME ...]
 There is no transformers or safetensors package here, so the forward passes below transcribe the math of
 transformers' LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and GPT2LMHeadModel (eager attention)
-in plain torch, and safetensors files are written by hand (8-byte header length, JSON header, raw bytes).
+in plain torch (and families.py those of Qwen3, Gemma 3 text, Phi-3 and SmolLM3, which also get a PEFT
+adapter under adapter/ and its reference), and safetensors files are written by hand (8-byte header length, JSON header, raw bytes).
 Checkpoints stored in F16/BF16 are scored with their rounded weights upcast to float32, as transformers does
 when loading with torch_dtype=torch.float32. The JSON files are then formatted with the repository's Prettier
 (`npm run lint` checks them), so a rerun reproduces the committed bytes.
@@ -14,8 +15,11 @@ import math
 import pathlib
 import struct
 import subprocess
+import sys
 
 import torch
+
+import families
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "src-main" / "models" / "fixtures"
@@ -297,13 +301,211 @@ FIXTURES = {
     ),
 }
 
+# Real hub config.json fields of each family, at tiny sizes. Loud cases: an RMS eps large enough to matter,
+# head_dim unlike hidden / heads, a Gemma window (3) shorter than the sequence (7) with a local and a global
+# layer, partial rotary and GQA in Phi-3's fused qkv_proj, longrope past its original context.
+QWEN3 = {
+    "architectures": ["Qwen3ForCausalLM"],
+    "attention_bias": False,
+    "attention_dropout": 0.0,
+    "bos_token_id": 1,
+    "eos_token_id": 2,
+    "head_dim": 16,
+    "hidden_act": "silu",
+    "hidden_size": 32,
+    "initializer_range": 0.02,
+    "intermediate_size": 64,
+    "max_position_embeddings": 64,
+    "max_window_layers": 2,
+    "model_type": "qwen3",
+    "num_attention_heads": 4,
+    "num_hidden_layers": 2,
+    "num_key_value_heads": 2,
+    "rms_norm_eps": 0.5,
+    "rope_scaling": None,
+    "rope_theta": 1000000,
+    "sliding_window": None,
+    "tie_word_embeddings": True,
+    "torch_dtype": "float32",
+    "transformers_version": "4.51.0",
+    "use_cache": True,
+    "use_sliding_window": False,
+    "vocab_size": 96,
+}
+GEMMA3 = {
+    "architectures": ["Gemma3ForCausalLM"],
+    "attention_bias": False,
+    "attention_dropout": 0.0,
+    "attn_logit_softcapping": None,
+    "bos_token_id": 2,
+    "cache_implementation": "hybrid",
+    "eos_token_id": [1, 3],
+    "final_logit_softcapping": 2.5,
+    "head_dim": 16,
+    "hidden_activation": "gelu_pytorch_tanh",
+    "hidden_size": 32,
+    "initializer_range": 0.02,
+    "intermediate_size": 64,
+    "layer_types": ["sliding_attention", "full_attention", "sliding_attention"],
+    "max_position_embeddings": 64,
+    "model_type": "gemma3_text",
+    "num_attention_heads": 4,
+    "num_hidden_layers": 3,
+    "num_key_value_heads": 1,
+    "pad_token_id": 0,
+    "query_pre_attn_scalar": 24,
+    "rms_norm_eps": 0.25,
+    "rope_local_base_freq": 10000.0,
+    "rope_scaling": {"rope_type": "linear", "factor": 4.0},
+    "rope_theta": 1000000.0,
+    "sliding_window": 3,
+    "sliding_window_pattern": 2,
+    "torch_dtype": "float32",
+    "transformers_version": "4.55.0",
+    "use_bidirectional_attention": False,
+    "use_cache": True,
+    "vocab_size": 96,
+}
+PHI3 = {
+    "architectures": ["Phi3ForCausalLM"],
+    "attention_bias": False,
+    "attention_dropout": 0.0,
+    "bos_token_id": 1,
+    "embd_pdrop": 0.0,
+    "eos_token_id": 2,
+    "hidden_act": "silu",
+    "hidden_size": 32,
+    "initializer_range": 0.02,
+    "intermediate_size": 64,
+    "max_position_embeddings": 64,
+    "model_type": "phi3",
+    "num_attention_heads": 4,
+    "num_hidden_layers": 2,
+    "num_key_value_heads": 2,
+    "original_max_position_embeddings": 64,
+    "pad_token_id": 0,
+    "partial_rotary_factor": 0.5,
+    "resid_pdrop": 0.0,
+    "rms_norm_eps": 1e-05,
+    "rope_scaling": None,
+    "rope_theta": 10000.0,
+    "sliding_window": 4,
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+    "transformers_version": "4.45.0",
+    "use_cache": True,
+    "vocab_size": 96,
+}
+PHI3_LONGROPE = {
+    **PHI3,
+    "hidden_size": 64,
+    "intermediate_size": 96,
+    "max_position_embeddings": 16,
+    "original_max_position_embeddings": 4,
+    "partial_rotary_factor": 0.75,
+    "rope_scaling": {
+        "long_factor": [1.0, 1.5, 2.0, 3.0, 5.0, 8.0],
+        "short_factor": [1.0, 1.1, 1.2, 1.3, 1.5, 2.0],
+        "type": "longrope",
+    },
+    "sliding_window": 262144,
+    "tie_word_embeddings": True,
+}
+SMOLLM3 = {
+    "architectures": ["SmolLM3ForCausalLM"],
+    "attention_bias": False,
+    "attention_dropout": 0.0,
+    "bos_token_id": None,
+    "eos_token_id": 2,
+    "hidden_act": "silu",
+    "hidden_size": 32,
+    "initializer_range": 0.02,
+    "intermediate_size": 64,
+    "layer_types": ["full_attention", "full_attention", "full_attention"],
+    "max_position_embeddings": 64,
+    "max_window_layers": 3,
+    "mlp_bias": False,
+    "model_type": "smollm3",
+    "no_rope_layer_interval": 4,
+    "no_rope_layers": [1, 0, 1],
+    "num_attention_heads": 4,
+    "num_hidden_layers": 3,
+    "num_key_value_heads": 2,
+    "pad_token_id": 0,
+    "pretraining_tp": 2,
+    "rms_norm_eps": 1e-06,
+    "rope_scaling": None,
+    "rope_theta": 5000000.0,
+    "sliding_window": None,
+    "torch_dtype": "float32",
+    "transformers_version": "4.54.0",
+    "use_cache": False,
+    "use_sliding_window": False,
+    "vocab_size": 96,
+}
+FIXTURES.update(
+    {
+        "qwen3": (QWEN3, "F32", 1),
+        "gemma3": (GEMMA3, "F32", 1),
+        "phi3": (PHI3, "F32", 1),
+        "phi3-longrope": (PHI3_LONGROPE, "F32", 1),
+        "smollm3": (SMOLLM3, "F32", 1),
+    }
+)
+
 PROMPT_LENGTH = 3
+LORA_R, LORA_ALPHA = 4, 8.0
+
+
+def family_forward(cfg):
+    name = cfg["architectures"][0]
+    if name == "GPT2LMHeadModel":
+        return gpt2_forward
+    return families.forward if name in families.FAMILIES else llama_forward
+
+
+def scored(cfg, w, ids, mask, prompt_length):
+    with torch.no_grad():
+        logits = family_forward(cfg)(cfg, w, ids, mask)
+    # transformers' way: shift, log_softmax, gather the next token; completion = tokens after the prompt.
+    logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    completion = (logps * mask[:, 1:] * (torch.arange(1, ids.shape[1]) >= prompt_length)).sum(-1)
+    return {
+        "logits_shape": list(logits.shape),
+        "logits": [round(v, 7) for v in logits.reshape(-1).tolist()],
+        "next_token_logprobs": logps.tolist(),
+        "completion_logprobs": completion.tolist(),
+    }
+
+
+def write_adapter(folder, cfg, pairs):
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {}
+    for module, (a, b) in pairs.items():
+        tensors[f"base_model.model.{module}.lora_A.weight"] = a
+        tensors[f"base_model.model.{module}.lora_B.weight"] = b
+    write_safetensors(folder / "adapter_model.safetensors", tensors, "F32")
+    config = {
+        "base_model_name_or_path": "..",
+        "bias": "none",
+        "fan_in_fan_out": False,
+        "lora_alpha": LORA_ALPHA,
+        "lora_dropout": 0.0,
+        "peft_type": "LORA",
+        "r": LORA_R,
+        "target_modules": families.TARGETS[cfg["architectures"][0]],
+        "task_type": "CAUSAL_LM",
+        "use_dora": False,
+        "use_rslora": False,
+    }
+    (folder / "adapter_config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
 def make(name, cfg, dtype, shards, seed):
     gen = torch.Generator().manual_seed(seed)
     gpt2 = cfg["architectures"][0] == "GPT2LMHeadModel"
-    weights = (gpt2_weights if gpt2 else llama_weights)(cfg, gen)
+    family = cfg["architectures"][0] in families.FAMILIES
+    weights = families.weights(cfg, gen) if family else (gpt2_weights if gpt2 else llama_weights)(cfg, gen)
     folder = OUT / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
@@ -324,29 +526,26 @@ def make(name, cfg, dtype, shards, seed):
     mask = torch.ones(2, 7, dtype=torch.int64)
     mask[1, 5:] = 0
     ids[1, 5:] = 0
-    with torch.no_grad():
-        logits = (gpt2_forward if gpt2 else llama_forward)(cfg, rounded(weights, dtype), ids, mask)
-    # transformers' way: shift, log_softmax, gather the next token; completion = tokens after the prompt.
-    logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
-    completion = (logps * mask[:, 1:] * (torch.arange(1, 7) >= PROMPT_LENGTH)).sum(-1)
-    reference = {
-        "input_ids": ids.tolist(),
-        "attention_mask": mask.tolist(),
-        "prompt_length": PROMPT_LENGTH,
-        "logits_shape": list(logits.shape),
-        "logits": [round(v, 7) for v in logits.reshape(-1).tolist()],
-        "next_token_logprobs": logps.tolist(),
-        "completion_logprobs": completion.tolist(),
-    }
+    # longrope: a prompt that already reaches past the original context, so a cached decode uses the long
+    # factors throughout, as the full forward does.
+    prompt_length = 5 if (cfg.get("rope_scaling") or {}).get("type") == "longrope" else PROMPT_LENGTH
+    reference = {"input_ids": ids.tolist(), "attention_mask": mask.tolist(), "prompt_length": prompt_length}
+    reference.update(scored(cfg, rounded(weights, dtype), ids, mask, prompt_length))
+    if family:
+        pairs = families.adapter(cfg, weights, gen, LORA_R)
+        write_adapter(folder / "adapter", cfg, pairs)
+        reference["adapter"] = scored(cfg, families.merged(weights, pairs, LORA_ALPHA / LORA_R), ids, mask, prompt_length)
     (folder / "reference.json").write_text(json.dumps(reference) + "\n")
 
 
-def main():
+def main(only):
+    """Writes every fixture, or those named on the command line (each keeps its own seed)."""
     for seed, (name, (cfg, dtype, shards)) in enumerate(FIXTURES.items()):
-        make(name, cfg, dtype, shards, seed + 1)
+        if not only or name in only:
+            make(name, cfg, dtype, shards, seed + 1)
     subprocess.run(["npx", "prettier", "--log-level", "warn", "--write", str(OUT)], cwd=ROOT, check=True)
     print(f"wrote {len(FIXTURES)} fixtures to {OUT}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

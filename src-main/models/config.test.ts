@@ -77,12 +77,132 @@ describe('config.json -> ModelConfig switches', () => {
   });
 });
 
-describe('config.json errors name the file', () => {
-  it('an unknown architecture lists the supported ones', () => {
-    expect(() => parse({ ...fixtureConfig('llama'), architectures: ['BertForMaskedLM'] })).toThrow(
-      '/models/x/config.json: architecture "BertForMaskedLM" is not supported; supported: LlamaForCausalLM, ' +
-        'MistralForCausalLM, Qwen2ForCausalLM, GPT2LMHeadModel',
+describe('the new families: every field of their hub config.json', () => {
+  it('Qwen3: q/k norm, explicit head_dim, tied, no biases', () => {
+    expect(parse(fixtureConfig('qwen3'))).toMatchObject({
+      modelType: 'qwen3',
+      qkNorm: true,
+      headDim: 16,
+      hiddenSize: 32,
+      numHeads: 4,
+      normEps: 0.5,
+      tiedEmbeddings: true,
+      qkvBias: false,
+      attnOutBias: false,
+      attentionScale: 0.25,
+    });
+    expect(() => parse({ ...fixtureConfig('qwen3'), use_sliding_window: true })).toThrow(
+      'use_sliding_window is not supported (false), got true',
     );
+    expect(() => parse({ ...fixtureConfig('qwen3'), hidden_act: 'gelu' })).toThrow(
+      '/models/x/config.json: hidden_act is not supported (silu), got "gelu"',
+    );
+  });
+
+  it('Gemma 3: norms, embedding scale, local and global layers, softcap; tied by default', () => {
+    const c = parse(fixtureConfig('gemma3'));
+    expect(c).toMatchObject({
+      weightLayout: 'gemma3',
+      normUnitOffset: true,
+      qkNorm: true,
+      blockOutputNorms: true,
+      embedScale: Math.fround(Math.sqrt(32)),
+      mlp: 'gated-gelu-tanh',
+      attentionScale: Math.pow(24, -0.5),
+      slidingWindow: 3,
+      localRope: { theta: 10000, scaling: { type: 'none' } },
+      ropeScaling: { type: 'linear', factor: 4 },
+      finalLogitSoftcap: 2.5,
+      tiedEmbeddings: true,
+      eosTokenIds: [1, 3],
+    });
+    expect(c.layers).toEqual([
+      { sliding: true, rope: 'local' },
+      { sliding: false, rope: 'global' },
+      { sliding: true, rope: 'local' },
+    ]);
+    // Older configs give sliding_window_pattern instead: every 6th layer (1-based) is global.
+    const old: Record<string, unknown> = {
+      ...fixtureConfig('gemma3'),
+      num_hidden_layers: 7,
+      sliding_window_pattern: 6,
+    };
+    delete old.layer_types;
+    expect(parse(old).layers.map((l) => l.sliding)).toEqual([true, true, true, true, true, false, true]);
+    expect(() => parse({ ...fixtureConfig('gemma3'), use_bidirectional_attention: true })).toThrow(
+      'use_bidirectional_attention is not supported (false)',
+    );
+    expect(() =>
+      parse({ ...fixtureConfig('gemma3'), layer_types: ['sliding_attention', 'chunked', 'x'] }),
+    ).toThrow('layer_types must be a list of 3 of sliding_attention / full_attention');
+  });
+
+  it('Phi-3: fused layout, partial rotary, sliding window; longrope with its attention factor', () => {
+    expect(parse(fixtureConfig('phi3'))).toMatchObject({
+      weightLayout: 'phi3',
+      headDim: 8,
+      rotaryDim: 4,
+      slidingWindow: 4,
+      tiedEmbeddings: false,
+      normEps: 1e-5,
+    });
+    const long = parse(fixtureConfig('phi3-longrope'));
+    expect(long).toMatchObject({ rotaryDim: 12, tiedEmbeddings: true });
+    expect(long.ropeScaling).toMatchObject({
+      type: 'longrope',
+      factor: 4,
+      originalMaxPositionEmbeddings: 4,
+      attentionFactor: Math.sqrt(1 + Math.log(4) / Math.log(4)),
+    });
+    const short = {
+      ...fixtureConfig('phi3-longrope'),
+      rope_scaling: { type: 'longrope', short_factor: [1, 2] },
+    };
+    expect(() => parse(short)).toThrow(
+      'config.json rope_scaling: short_factor must be a list of 6 numbers (one per rotary frequency), got [1,2]',
+    );
+  });
+
+  it('SmolLM3: no_rope_layers (1 = RoPE), else every 4th layer without; tied by default', () => {
+    const c = parse(fixtureConfig('smollm3'));
+    expect(c.layers.map((l) => l.rope)).toEqual(['global', 'none', 'global']);
+    expect(c.tiedEmbeddings).toBe(true);
+    const byInterval = { ...fixtureConfig('smollm3'), num_hidden_layers: 8, no_rope_layers: null };
+    expect(parse(byInterval).layers.map((l) => l.rope === 'global')).toEqual([
+      true,
+      true,
+      true,
+      false,
+      true,
+      true,
+      true,
+      false,
+    ]);
+  });
+});
+
+describe('config.json errors name the file', () => {
+  it('an unknown architecture or model_type names itself and lists the supported ones', () => {
+    const supported =
+      'supported: LlamaForCausalLM (llama), MistralForCausalLM (mistral), Qwen2ForCausalLM (qwen2), ' +
+      'Qwen3ForCausalLM (qwen3), Gemma3ForCausalLM (gemma3_text), Phi3ForCausalLM (phi3), ' +
+      'SmolLM3ForCausalLM (smollm3), GPT2LMHeadModel (gpt2)';
+    expect(() =>
+      parse({ ...fixtureConfig('llama'), architectures: ['BertForMaskedLM'], model_type: 'bert' }),
+    ).toThrow(
+      `/models/x/config.json: architecture "BertForMaskedLM" (model_type "bert") is not supported; ${supported}`,
+    );
+    const noArchitectures: Record<string, unknown> = { ...fixtureConfig('llama'), model_type: 'olmo2' };
+    delete noArchitectures.architectures;
+    expect(() => parse(noArchitectures)).toThrow(
+      `/models/x/config.json: architecture null (model_type "olmo2") is not supported; ${supported}`,
+    );
+  });
+
+  it('a config without architectures is read by its model_type', () => {
+    const raw = fixtureConfig('gemma3');
+    delete raw.architectures;
+    expect(parse(raw).architecture).toBe('Gemma3ForCausalLM');
   });
 
   it('hidden size not divisible by heads', () => {
@@ -106,7 +226,7 @@ describe('config.json errors name the file', () => {
   it('an unsupported rope_scaling type', () => {
     expect(() =>
       parse({ ...fixtureConfig('llama'), rope_scaling: { rope_type: 'yarn', factor: 4 } }),
-    ).toThrow('rope_scaling type "yarn" is not supported (linear, llama3)');
+    ).toThrow('rope_scaling type "yarn" is not supported (default, linear, llama3, longrope)');
   });
 
   it('an eos id outside the vocabulary', () => {

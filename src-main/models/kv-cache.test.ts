@@ -134,39 +134,46 @@ describe('left-padded batches with position_ids match the unpadded reference', (
     );
   });
 
-  it.each(FIXTURE_NAMES)('%s: prefill 4 tokens, decode 3', async (name) => {
-    const { config, weights } = loadCheckpoint(join(FIXTURES, name));
-    const { ids, mask, positions, targets, expected } = leftPadded(name);
-    const cols = (rows: number[][], start: number, end: number): Fed =>
-      int64(rows.map((r) => r.slice(start, end)));
-    const prefill = await GraphSession.open(
-      buildCachedStepGraph(config, weights, { past: false, positionIds: true }),
-    );
-    const decode = await GraphSession.open(
-      buildCachedStepGraph(config, weights, { past: true, positionIds: true }),
-    );
-    const step = (start: number, end: number): Record<string, Fed> => ({
-      input_ids: cols(ids, start, end),
-      attention_mask: cols(mask, 0, end),
-      position_ids: cols(positions, start, end),
-      targets: cols(targets, start, end),
-    });
-    let out = await prefill.run(step(0, 4));
-    const first = out.token_logprobs?.data as Float32Array;
-    const actual = ids.map((_, b) => Array.from(first.subarray(b * 4, b * 4 + 4)));
-    for (let t = 4; t < 7; t++) {
-      const feeds = step(t, t + 1);
-      for (let i = 0; i < config.numLayers; i++) {
-        feeds[`past.${i}.key`] = out[`present.${i}.key`] as Fed;
-        feeds[`past.${i}.value`] = out[`present.${i}.value`] as Fed;
+  // phi3-longrope is left out: row 1's first four positions stay below original_max_position_embeddings,
+  // so its prefill uses the short factors while the reference's whole sequence uses the long ones; transformers
+  // recomputes the cache at that crossing (Phi3ForCausalLM.prepare_inputs_for_generation), and the
+  // decoder refuses to cross it (onnx-decoder.test.ts).
+  it.each(FIXTURE_NAMES.filter((n) => n !== 'phi3-longrope'))(
+    '%s: prefill 4 tokens, decode 3',
+    async (name) => {
+      const { config, weights } = loadCheckpoint(join(FIXTURES, name));
+      const { ids, mask, positions, targets, expected } = leftPadded(name);
+      const cols = (rows: number[][], start: number, end: number): Fed =>
+        int64(rows.map((r) => r.slice(start, end)));
+      const prefill = await GraphSession.open(
+        buildCachedStepGraph(config, weights, { past: false, positionIds: true }),
+      );
+      const decode = await GraphSession.open(
+        buildCachedStepGraph(config, weights, { past: true, positionIds: true }),
+      );
+      const step = (start: number, end: number): Record<string, Fed> => ({
+        input_ids: cols(ids, start, end),
+        attention_mask: cols(mask, 0, end),
+        position_ids: cols(positions, start, end),
+        targets: cols(targets, start, end),
+      });
+      let out = await prefill.run(step(0, 4));
+      const first = out.token_logprobs?.data as Float32Array;
+      const actual = ids.map((_, b) => Array.from(first.subarray(b * 4, b * 4 + 4)));
+      for (let t = 4; t < 7; t++) {
+        const feeds = step(t, t + 1);
+        for (let i = 0; i < config.numLayers; i++) {
+          feeds[`past.${i}.key`] = out[`present.${i}.key`] as Fed;
+          feeds[`past.${i}.value`] = out[`present.${i}.value`] as Fed;
+        }
+        out = await decode.run(feeds);
+        actual.forEach((row, b) => row.push((out.token_logprobs?.data as Float32Array)[b] as number));
       }
-      out = await decode.run(feeds);
-      actual.forEach((row, b) => row.push((out.token_logprobs?.data as Float32Array)[b] as number));
-    }
-    await prefill.release();
-    await decode.release();
-    expectLogprobs(actual, expected);
-  });
+      await prefill.release();
+      await decode.release();
+      expectLogprobs(actual, expected);
+    },
+  );
 });
 
 describe('the decode graph with an empty cache is a prefill', () => {

@@ -16,12 +16,29 @@ export const FIXTURE_NAMES = [
   'gpt2',
   'llama-sharded-f16',
   'llama-bf16',
+  'qwen3',
+  'gemma3',
+  'phi3',
+  'phi3-longrope',
+  'smollm3',
 ] as const;
+
+/** The fixtures with a PEFT adapter under adapter/ and its reference (reference.json `adapter`). */
+export const ADAPTER_FIXTURE_NAMES = ['qwen3', 'gemma3', 'phi3', 'phi3-longrope', 'smollm3'] as const;
+
+export interface Scores {
+  logits_shape: [number, number, number];
+  logits: number[];
+  next_token_logprobs: number[][];
+  completion_logprobs: number[];
+}
 
 export interface Reference {
   input_ids: number[][];
   attention_mask: number[][];
   prompt_length: number;
+  /** The same scores with the fixture's PEFT adapter (adapter/) applied. */
+  adapter?: Scores;
   logits_shape: [number, number, number];
   logits: number[];
   /** next_token_logprobs[b][t] = log p(input_ids[b][t+1] | input_ids[b][..t]) */
