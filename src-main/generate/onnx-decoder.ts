@@ -204,12 +204,23 @@ export class OnnxDecoder implements DecoderModel<OnnxCache> {
     if (bad !== undefined) throw new Error(`token id ${bad} is outside the vocabulary of ${vocabSize}`);
   }
 
-  /** A learned position table has no row past its end (RoPE models run on, as transformers does). */
+  /**
+   * A learned position table has no row past its end (RoPE models run on, as transformers does). longrope
+   * (Phi-3.5, Phi-4-mini) switches to its long factors once a forward reaches original_max_position_embeddings,
+   * and transformers then recomputes the cache (Phi3ForCausalLM.prepare_inputs_for_generation); a cache
+   * built with the short factors would drift from that, so sampling stops short of that position.
+   */
   private checkPositions(last: number): void {
-    const { positions, maxPositions } = this.checkpoint.config;
+    const { positions, maxPositions, ropeScaling } = this.checkpoint.config;
     if (positions === 'learned' && last >= maxPositions)
       throw new Error(
         `the sequence reached position ${last}, past the model's ${maxPositions} positions; ` +
+          'use a shorter prompt or fewer new tokens',
+      );
+    if (ropeScaling.type === 'longrope' && last >= ropeScaling.originalMaxPositionEmbeddings)
+      throw new Error(
+        `the sequence reached position ${last}; sampling stops before original_max_position_embeddings ` +
+          `(${ropeScaling.originalMaxPositionEmbeddings}), where longrope changes its factors; ` +
           'use a shorter prompt or fewer new tokens',
       );
   }

@@ -146,6 +146,9 @@ describe('LoRA linear (PEFT semantics)', () => {
       'down_proj',
     ]);
     expect(defaultTargetModules('gpt2')).toEqual(['c_attn', 'c_proj', 'c_fc']);
+    expect(defaultTargetModules('phi3')).toEqual(['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj']);
+    for (const family of ['qwen3', 'gemma3_text', 'gemma3', 'smollm3'])
+      expect(defaultTargetModules(family)).toEqual(defaultTargetModules('llama'));
     const gpt2 = defaultTargetModules('gpt2');
     expect(isTargetModule('transformer.h.0.attn.c_proj', gpt2)).toBe(true);
     expect(isTargetModule('transformer.h.0.mlp.c_proj', gpt2)).toBe(true);

@@ -17,9 +17,17 @@ export const LLAMA_TARGET_MODULES = [
 /** GPT-2's Conv1D projections (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj); their weights are [in, out]. */
 export const GPT2_TARGET_MODULES = ['c_attn', 'c_proj', 'c_fc'] as const;
 
-/** The default target modules for a Hugging Face `model_type`. */
-export function defaultTargetModules(modelType: string): string[] {
-  return modelType === 'gpt2' ? [...GPT2_TARGET_MODULES] : [...LLAMA_TARGET_MODULES];
+/** Phi-3's projections as PEFT names them: q, k, v fused in qkv_proj, gate and up in gate_up_proj. */
+export const PHI3_TARGET_MODULES = ['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj'] as const;
+
+/**
+ * The default target modules (every attention and MLP projection) for a Hugging Face `model_type` or a
+ * weight layout: GPT-2 and Phi-3 name theirs apart; Qwen3, Gemma 3 and SmolLM3 use Llama's names.
+ */
+export function defaultTargetModules(modelTypeOrLayout: string): string[] {
+  if (modelTypeOrLayout === 'gpt2') return [...GPT2_TARGET_MODULES];
+  if (modelTypeOrLayout === 'phi3') return [...PHI3_TARGET_MODULES];
+  return [...LLAMA_TARGET_MODULES];
 }
 
 /** True for GPT-2-style Conv1D weights stored [in, out] (PEFT's `fan_in_fan_out`). */

@@ -178,7 +178,7 @@ function checkResumable(saved: Checkpoint, meta: Record<string, unknown>, dir: s
 export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
   const { model, examples, outDir, args } = input;
   const { config } = model;
-  const layout = config.weightLayout; // 'gpt2' (Conv1D, fan_in_fan_out) or 'llama' (the Llama family)
+  const layout = config.weightLayout; // picks the default targets; 'gpt2' is Conv1D (fan_in_fan_out)
   // ---- data: the eval split and the batch arithmetic ----
   const rng = new Rng(args.seed); // draws, in order: the split, the LoRA init, one permutation per epoch
   const { evalRows, trainRows } = splitRows(input, rng);
