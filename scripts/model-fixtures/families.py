@@ -109,7 +109,7 @@ def mask_4d(mask, seq, window, dtype):
     allowed = (j <= i)[None, None] & mask[:, None, None, :].bool()
     if window is not None:
         allowed = allowed & (i - j < window)[None, None]
-    return torch.where(allowed, 0.0, torch.finfo(dtype).min).to(dtype)
+    return torch.where(allowed, 0.0, torch.finfo(torch.float32).min).to(dtype)
 
 
 def forward(cfg, w, ids, mask, positions=None):

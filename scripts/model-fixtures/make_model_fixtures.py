@@ -19,7 +19,8 @@ import sys
 
 import torch
 
-import families
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import families  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "src-main" / "models" / "fixtures"

@@ -1,5 +1,7 @@
 """Writes src-main/train/fixtures/dpo-step.json: sequence log-probs and one DPO + LoRA + SGD step on the llama
-model fixture, computed in float64 with the plain-torch transformer of scripts/model-fixtures.
+model fixture, computed in float64 with the plain-torch transformer of scripts/model-fixtures, and
+dpo-step-<family>.json the same on the qwen3, gemma3, phi3 and smollm3 fixtures (LoRA on each family's
+default target modules: Phi-3's fused qkv_proj and gate_up_proj get one pair each).
 
 Run with Debian's PyTorch (CPU): /usr/bin/python3 scripts/train-fixtures/make_step_fixtures.py
 then `npx prettier --write src-main/train/fixtures`. The step is TRL's DPOTrainer with a PEFT model: policy =
@@ -11,6 +13,7 @@ import importlib.util
 import json
 import pathlib
 import struct
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +22,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location("mmf", ROOT / "scripts" / "model-fixtures" / "make_model_fixtures.py")
 mmf = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mmf)
+families = mmf.families
 
 FIXTURE = ROOT / "src-main" / "models" / "fixtures" / "llama"
 OUT = ROOT / "src-main" / "train" / "fixtures" / "dpo-step.json"
@@ -51,25 +55,30 @@ def read_safetensors(path):
 def sequence_logps(cfg, w, prompt, completion):
     ids = torch.tensor([prompt + completion])
     mask = torch.ones_like(ids)
-    logits = mmf.llama_forward(cfg, w, ids, mask)
+    logits = mmf.family_forward(cfg)(cfg, w, ids, mask)
     logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)[0]
     start = max(1, len(prompt))  # token t is scored from position t-1
     return logps[start - 1 :].sum(), len(prompt + completion) - start
 
 
-def main():
-    cfg = json.loads((FIXTURE / "config.json").read_text())
-    base = read_safetensors(FIXTURE / "model.safetensors")
+def target_modules(cfg, base):
+    """Module paths in layer order, each layer's targets in the family's target order."""
+    names = families.TARGETS.get(cfg["architectures"][0], MODULES)
+    found = {k[: -len(".weight")] for k, v in base.items() if v.dim() == 2 and k.split(".")[-2] in names}
+    order = lambda m: (int(m.split(".")[2]), names.index(m.split(".")[-1]))  # noqa: E731
+    return sorted(found, key=order)
+
+
+def main(fixture, out):
+    cfg = json.loads((fixture / "config.json").read_text())
+    base = read_safetensors(fixture / "model.safetensors")
     gen = torch.Generator().manual_seed(7)
     adapter = {}
-    for layer in range(cfg["num_hidden_layers"]):
-        for name in MODULES:
-            part = "self_attn" if name.endswith(("q_proj", "k_proj", "v_proj", "o_proj")) else "mlp"
-            module = f"model.layers.{layer}.{part}.{name}"
-            out_f, in_f = base[module + ".weight"].shape
-            a = (torch.rand(R, in_f, generator=gen, dtype=torch.float64) * 2 - 1) / in_f**0.5
-            b = torch.randn(out_f, R, generator=gen, dtype=torch.float64) * 0.05
-            adapter[module] = (a.requires_grad_(True), b.requires_grad_(True))
+    for module in target_modules(cfg, base):
+        out_f, in_f = base[module + ".weight"].shape
+        a = (torch.rand(R, in_f, generator=gen, dtype=torch.float64) * 2 - 1) / in_f**0.5
+        b = torch.randn(out_f, R, generator=gen, dtype=torch.float64) * 0.05
+        adapter[module] = (a.requires_grad_(True), b.requires_grad_(True))
 
     def policy_weights():
         w = dict(base)
@@ -102,9 +111,9 @@ def main():
     grad_norm = torch.nn.utils.clip_grad_norm_(params, MAX_NORM).item()
     torch.optim.SGD(params, lr=LR).step()
     flat = lambda t: t.detach().reshape(-1).tolist()  # noqa: E731
-    fixture = {
+    result = {
         "torch": torch.__version__,
-        "model": "llama",
+        "model": fixture.name,
         "r": R,
         "alpha": ALPHA,
         "beta": BETA,
@@ -119,9 +128,12 @@ def main():
         "adapter_before": {m: {"A": flat(a), "B": flat(b)} for m, (a, b) in before.items()},
         "adapter_after": {m: {"A": flat(a), "B": flat(b)} for m, (a, b) in adapter.items()},
     }
-    OUT.write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
-    print(f"{OUT.name}: {OUT.stat().st_size} bytes; loss {metrics['loss']:.6f} grad_norm {grad_norm:.6f}")
+    out.write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    print(f"{out.name}: {out.stat().st_size} bytes; loss {metrics['loss']:.6f} grad_norm {grad_norm:.6f}")
 
 
 if __name__ == "__main__":
-    main()
+    # The llama step as before; then one per new family.
+    for name in sys.argv[1:] or ["llama", "qwen3", "gemma3", "phi3", "smollm3"]:
+        target = OUT if name == "llama" else OUT.with_name(f"dpo-step-{name}.json")
+        main(FIXTURE.parent / name, target)
