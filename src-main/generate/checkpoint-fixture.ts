@@ -1,6 +1,6 @@
 // Test helper: a complete checkpoint folder from a committed model fixture (config.json + safetensors) plus a
 // character-level tokenizer that fills its 96-token vocabulary, a chat template and generation_config.json.
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { specialAddedTokens } from '../models/tokenizer-test-support';
@@ -52,7 +52,7 @@ export const FIXTURE_CHAT_TEMPLATE =
   '{% if add_generation_prompt %}<|assistant|>{% endif %}';
 
 /**
- * A temporary checkpoint folder: the `llama` fixture (vocabulary 96, eos 2) with a tokenizer; `chatTemplate:
+ * A temporary checkpoint folder: the `llama` fixture (vocabulary 96, eos 2; `fixture` names another) with a tokenizer; `chatTemplate:
  * false` leaves the template out; `generationConfig` replaces generation_config.json's content.
  */
 export function writeCheckpointFixture(
@@ -61,7 +61,9 @@ export function writeCheckpointFixture(
   const source = join(MODEL_FIXTURES, options.fixture ?? 'llama');
   const dir = mkdtempSync(join(tmpdir(), 'dpo-checkpoint-'));
   for (const file of readdirSync(source)) {
-    if (file !== 'reference.json') copyFileSync(join(source, file), join(dir, file));
+    // The checkpoint's files only: not the reference, nor a fixture's adapter/ folder.
+    if (file !== 'reference.json' && statSync(join(source, file)).isFile())
+      copyFileSync(join(source, file), join(dir, file));
   }
   const write = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value));
   const tokens = [...SPECIALS, ...PRINTABLE_CHARACTERS]; // exactly the fixtures' vocabulary of 96

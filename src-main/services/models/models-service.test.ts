@@ -89,6 +89,29 @@ describe('models service', () => {
     expect(failure(() => models.register(folder, 'imported')).code).toBe('conflict');
   });
 
+  it.each([
+    ['qwen3', 'Qwen3ForCausalLM'],
+    ['gemma3', 'Gemma3ForCausalLM'],
+    ['phi3', 'Phi3ForCausalLM'],
+    ['phi3-longrope', 'Phi3ForCausalLM'],
+    ['smollm3', 'SmolLM3ForCausalLM'],
+  ])(
+    'imports a %s folder and lists its architecture, parameter count and dtype',
+    async (fixture, architecture) => {
+      const folder = checkpoint(fixture, fixture);
+      models.register(folder, 'imported');
+      const [listed] = await models.list();
+      // Every stored tensor is a parameter of these fixtures (tied heads are not stored).
+      const file = SafetensorsFile.open(path.join(folder, 'model.safetensors'));
+      const stored = [...file.tensors.keys()].reduce(
+        (n, key) => n + file.info(key).shape.reduce((a, b) => a * b, 1),
+        0,
+      );
+      expect(listed).toMatchObject({ architecture, dtype: 'float32', parameterCount: stored });
+      expect(stored).toBeGreaterThan(96 * 32);
+    },
+  );
+
   it('refuses broken folders with an error naming the file', () => {
     const missing = path.join(work, 'nothing');
     expect(failure(() => models.register(missing, 'imported')).message).toBe(`${missing}: no such folder`);
@@ -108,7 +131,8 @@ describe('models service', () => {
     const unknownError = failure(() => models.register(unknown, 'imported'));
     expect(unknownError.code).toBe('bad_file');
     expect(unknownError.message).toContain(path.join(unknown, 'config.json'));
-    expect(unknownError.message).toContain('LlamaForCausalLM');
+    expect(unknownError.message).toContain('architecture "BertModel" (model_type "llama") is not supported');
+    expect(unknownError.message).toContain('Gemma3ForCausalLM (gemma3_text)');
 
     const truncated = checkpoint('truncated');
     truncateSync(path.join(truncated, 'model.safetensors'), 100_000);
