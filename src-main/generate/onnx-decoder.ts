@@ -273,7 +273,9 @@ export function generatorTokenizer(model: ModelTokenizer): GeneratorTokenizer {
     encodeChat(prompt) {
       if (typeof prompt !== 'string' || model.hasChatTemplate) {
         const messages = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : prompt;
-        return model.encodeChat(messages, { addGenerationPrompt: true });
+        // Qwen3's thinking switch off, as training renders the same prompt (collate.ts).
+        const thinking = model.hasThinkingSwitch ? { enableThinking: false } : {};
+        return model.encodeChat(messages, { addGenerationPrompt: true, ...thinking });
       }
       return model.encode(prompt);
     },

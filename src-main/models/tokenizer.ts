@@ -110,8 +110,18 @@ function templateFrom(config: Record<string, unknown> | undefined): string | und
   return undefined;
 }
 
+/** Whether a chat template reads Qwen3's `enable_thinking` switch. */
+export function hasThinkingSwitch(template: string): boolean {
+  return /\benable_thinking\b/.test(template);
+}
+
 export class ModelTokenizer {
   readonly bosToken: string | undefined;
+  /**
+   * The chat template reads Qwen3's thinking switch. The workbench renders it off (enableThinking: false)
+   * when it samples candidates and when it trains on them, so both give the same prompt ids.
+   */
+  readonly hasThinkingSwitch: boolean;
   readonly eosToken: string | undefined;
   readonly bosTokenId: number | undefined;
   readonly padTokenId: number | undefined;
@@ -176,6 +186,7 @@ export class ModelTokenizer {
       ...defined('doSample', typeof gen.do_sample === 'boolean' ? gen.do_sample : undefined),
     };
     const template = sources.chatTemplateFile ?? templateFrom(sources.tokenizerConfig);
+    this.hasThinkingSwitch = template !== undefined && hasThinkingSwitch(template);
     if (template !== undefined) {
       try {
         this.template = new Template(template);

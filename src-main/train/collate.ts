@@ -17,7 +17,12 @@ export interface PairExample {
  * models: prompt and completions encoded WITHOUT special tokens (a chat template writes its own), then the
  * eos token appended to each completion. Pre-tokenized rows are used exactly as given.
  */
-export type PairTokenizer = Pick<ModelTokenizer, 'encode' | 'applyChatTemplate' | 'eosTokenIds'>;
+export type PairTokenizer = Pick<ModelTokenizer, 'encode' | 'applyChatTemplate' | 'eosTokenIds'> &
+  Partial<Pick<ModelTokenizer, 'hasThinkingSwitch'>>;
+
+/** Qwen3's thinking switch off, as generation renders the prompts it samples (onnx-decoder.ts). */
+const thinkingOff = (tokenizer: PairTokenizer): { enableThinking?: boolean } =>
+  tokenizer.hasThinkingSwitch ? { enableThinking: false } : {};
 
 const ID_FIELDS = [
   ['prompt_input_ids', 'chosen_input_ids', 'rejected_input_ids'],
@@ -53,7 +58,7 @@ function completionText(
   promptText: string,
   where: string,
 ): string {
-  const full = tokenizer.applyChatTemplate([...prompt, ...completion]);
+  const full = tokenizer.applyChatTemplate([...prompt, ...completion], thinkingOff(tokenizer));
   if (!full.startsWith(promptText))
     throw new Error(`${where}: the chat template's prompt is not a prefix of prompt + completion`);
   return full.slice(promptText.length);
@@ -104,7 +109,10 @@ export function tokenizeRow(row: unknown, tokenizer: PairTokenizer | undefined, 
     if (!isMessageList(r[field]))
       throw new Error(`${where}: field ${field} must be a string or a list of {role, content} messages`);
   const prompt = r.prompt as ChatMessage[];
-  const promptText = tokenizer.applyChatTemplate(prompt, { addGenerationPrompt: true });
+  const promptText = tokenizer.applyChatTemplate(prompt, {
+    addGenerationPrompt: true,
+    ...thinkingOff(tokenizer),
+  });
   const completion = (field: 'chosen' | 'rejected'): number[] => [
     ...encode(completionText(tokenizer, prompt, r[field] as ChatMessage[], promptText, `${where}: ${field}`)),
     eos,
