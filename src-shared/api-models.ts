@@ -34,6 +34,11 @@ export const ModelVersion = z.object({
   device: z.enum(['cpu', 'cuda']),
   deviceNote: z.string().nullable(),
   generationDefaults: GenerationDefaults,
+  /**
+   * The chat template has Qwen3's thinking switch (enable_thinking), which the workbench renders off when it
+   * samples candidates (and when it trains on them, so the prompts match).
+   */
+  thinkingOff: z.boolean(),
   createdAt: z.string(),
   removedAt: z.string().nullable(),
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { GenerationDefaults } from '../../../src-shared/api-models';
 import {
   canonicalShape,
+  hasThinkingSwitch,
   ModelTokenizer,
   readModelConfig,
   SafetensorsCheckpoint,
@@ -173,4 +174,18 @@ export function readGenerationDefaults(folder: string): GenerationDefaults {
     topK: int('top_k'),
     maxNewTokens: int('max_new_tokens'),
   };
+}
+
+/** Whether the folder's chat template (chat_template.jinja, else tokenizer_config.json's) has enable_thinking. */
+export function readThinkingSwitch(folder: string): boolean {
+  const jinja = path.join(folder, 'chat_template.jinja');
+  if (existsSync(jinja)) return hasThinkingSwitch(readFileSync(jinja, 'utf8'));
+  const config = path.join(folder, 'tokenizer_config.json');
+  if (!existsSync(config)) return false;
+  try {
+    const template = (JSON.parse(readFileSync(config, 'utf8')) as { chat_template?: unknown }).chat_template;
+    return hasThinkingSwitch(typeof template === 'string' ? template : JSON.stringify(template ?? ''));
+  } catch {
+    return false;
+  }
 }

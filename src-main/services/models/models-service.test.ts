@@ -107,10 +107,28 @@ describe('models service', () => {
         (n, key) => n + file.info(key).shape.reduce((a, b) => a * b, 1),
         0,
       );
-      expect(listed).toMatchObject({ architecture, dtype: 'float32', parameterCount: stored });
+      expect(listed).toMatchObject({
+        architecture,
+        dtype: 'float32',
+        parameterCount: stored,
+        thinkingOff: false,
+      });
       expect(stored).toBeGreaterThan(96 * 32);
     },
   );
+
+  it("says when a chat template has Qwen3's thinking switch (sampled with it off)", async () => {
+    const folder = checkpoint('qwen3-chat', 'qwen3');
+    const configPath = path.join(folder, 'tokenizer_config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    const template =
+      "{% for m in messages %}{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}<|assistant|>" +
+      '{% if enable_thinking is defined and enable_thinking is false %}<think></think>{% endif %}{% endif %}';
+    writeFileSync(configPath, JSON.stringify({ ...config, chat_template: template }));
+    models.register(folder, 'imported');
+    const [listed] = await models.list();
+    expect(listed?.thinkingOff).toBe(true);
+  });
 
   it('refuses broken folders with an error naming the file', () => {
     const missing = path.join(work, 'nothing');

@@ -12,7 +12,7 @@ import type { DeviceInfo } from '../../../src-shared/schemas';
 import { ModelsRepo, type ModelRow } from '../../store/models-repo';
 import { importAdapter } from './adapter-import';
 import type { EventBus } from '../jobs/event-bus';
-import { folderSize, inspectCheckpoint, readGenerationDefaults } from './model-folder';
+import { folderSize, inspectCheckpoint, readGenerationDefaults, readThinkingSwitch } from './model-folder';
 import { scanCheckpointWeights } from './weight-scan';
 
 export const EMBEDDED_MODEL_FOLDER = path.join('resources', 'tiny-model');
@@ -56,6 +56,7 @@ export function createModelsService({ db, events, device }: ModelsServiceDeps) {
       device: where.device,
       deviceNote: where.reason,
       generationDefaults: readGenerationDefaults(row.path),
+      thinkingOff: readThinkingSwitch(row.path),
       createdAt: row.createdAt,
       removedAt: row.removedAt,
     };

@@ -11,6 +11,7 @@ import {
 
 const tiny = {
   generationDefaults: { temperature: 0.7, topP: null, topK: 0, maxNewTokens: 32 },
+  thinkingOff: false,
 } as unknown as ModelVersion;
 
 describe('samplingDefaults', () => {

@@ -18,6 +18,7 @@ function version(id: number, parentId: number | null): ModelVersion {
     device: 'cpu',
     deviceNote: null,
     generationDefaults: { temperature: null, topP: null, topK: null, maxNewTokens: null },
+    thinkingOff: false,
     createdAt: '2026-01-01T00:00:00.000Z',
     removedAt: null,
   };
