@@ -85,8 +85,13 @@ function splitHeads(x: Tensor, heads: number, headDim: number): Tensor {
 }
 
 /**
- * Self-attention of layer i on the normed input h (modeling_llama.py; Qwen3 and Gemma 3 RMSNorm each head
- * of q and k over head_dim before RoPE; Gemma 3 scales scores by query_pre_attn_scalar^-0.5).
+ * Self-attention of layer i on the normed input h, as transformers' LlamaAttention (models/llama/
+ * modeling_llama.py); Qwen3Attention (models/qwen3/modeling_qwen3.py) and Gemma3Attention
+ * (models/gemma3/modeling_gemma3.py) RMSNorm each head of q and k over head_dim before RoPE, Gemma 3 scales
+ * scores by query_pre_attn_scalar^-0.5 and picks its RoPE and mask by layer type; Phi3Attention
+ * (models/phi3/modeling_phi3.py) rotates only the first rotary dims; SmolLM3Attention
+ * (models/smollm3/modeling_smollm3.py) skips RoPE on its no-RoPE layers. Phi-3's fused qkv_proj arrives
+ * split into q, k and v by the weight table.
  */
 function attentionBlock(
   c: ModelConfig,
@@ -129,7 +134,10 @@ function mlpBlock(c: ModelConfig, w: Weights, i: number, h: Tensor): Tensor {
   return project('down', geluNew(project('up', h))); // (B, T, C)
 }
 
-/** One pre-norm block; Gemma 3 also norms each sublayer's output before the residual add. */
+/**
+ * One pre-norm block (LlamaDecoderLayer); Gemma3DecoderLayer also norms each sublayer's output
+ * (post_attention_layernorm, post_feedforward_layernorm) before the residual add.
+ */
 function block(
   c: ModelConfig,
   w: Weights,
