@@ -73,6 +73,8 @@ describe.each(['qwen3', 'gemma3', 'phi3', 'smollm3'] as const)(
           maxGradNorm: fixture.max_grad_norm,
           batchSize: examples.length,
           maxSteps: 1,
+          // The fixture's reference is the base model without the adapter.
+          reference: 'base',
         }),
         initAdapter: {
           r: fixture.r,
