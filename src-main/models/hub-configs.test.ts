@@ -1,6 +1,7 @@
-// The families' real hub config.json files (fixtures/hub-configs/: every field as published; only the
-// longrope factor values are placeholders) parse, and the parameter count the config implies equals the
-// count each model card states, so shapes, tied heads and fused projections are read right at real size.
+// The families' hub config.json files (fixtures/hub-configs/, transcribed here without network access:
+// the fields and shapes as published, the longrope factor lists are stand-ins, not the real values) parse,
+// and the parameter count each implies equals the model card's, so shapes, tied heads and fused
+// projections are read right at real size.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
