@@ -9,6 +9,7 @@ import {
   DatasetFilters,
   DatasetName,
   DatasetRow,
+  DatasetSplitPlan,
   EvalFraction,
   ExportFormat,
   PairingStrategy,
@@ -45,6 +46,15 @@ export const labelingContract = {
       splitSeed: z.number().int().default(0),
     }),
     output: Dataset,
+  },
+  /** What createDataset would make with these settings, stored nowhere: the split's counts, per annotator. */
+  planDatasetSplit: {
+    input: z.object({
+      filters: DatasetFilters.default({}),
+      evalFraction: EvalFraction.default(0.1),
+      splitSeed: z.number().int().default(0),
+    }),
+    output: DatasetSplitPlan,
   },
   rebuildDataset: {
     input: z.object({

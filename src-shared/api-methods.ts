@@ -16,6 +16,7 @@ export const API_METHODS = [
   'listDatasets',
   'getDataset',
   'createDataset',
+  'planDatasetSplit',
   'rebuildDataset',
   'deleteDataset',
   'previewDataset',

@@ -99,11 +99,30 @@ export const DatasetStats = z.object({
     lowAgreement: Count,
     duplicates: Count,
   }),
-  perAnnotator: z.array(z.object({ annotatorId: Id, name: z.string(), comparisons: Count })),
+  /** Per annotator: live ratings counted, and the dataset's pairs their votes decided on each side. */
+  perAnnotator: z.array(
+    z.object({
+      annotatorId: Id,
+      name: z.string(),
+      comparisons: Count,
+      train: Count.optional(),
+      eval: Count.optional(),
+    }),
+  ),
   /** Characters, and whitespace-separated words until a real tokenizer is wired in (not model tokens). */
   lengths: z.object({ characters: TextLengths, whitespaceTokens: TextLengths }),
 });
 export type DatasetStats = z.infer<typeof DatasetStats>;
+
+/** A dataset's split before it is built: pairs per side, and per annotator the pairs their votes decided. */
+export const DatasetSplitPlan = z.object({
+  pairs: Count,
+  train: Count,
+  eval: Count,
+  fromRatings: Count,
+  perAnnotator: z.array(z.object({ annotatorId: Id, name: z.string(), train: Count, eval: Count })),
+});
+export type DatasetSplitPlan = z.infer<typeof DatasetSplitPlan>;
 
 export const Dataset = z.object({
   id: Id,

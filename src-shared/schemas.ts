@@ -24,7 +24,10 @@ export const AnnotatorName = z
   .max(64, 'must be at most 64 characters');
 
 export const RatingProgress = z.object({
+  /** Pairs with a live judgement (left, right, tie, both bad) by this annotator; skips are not counted. */
   rated: z.number().int().nonnegative(),
+  /** Pairs this annotator skipped (they leave the queue but are not rated). */
+  skipped: z.number().int().nonnegative(),
   remaining: z.number().int().nonnegative(),
   total: z.number().int().nonnegative(),
 });

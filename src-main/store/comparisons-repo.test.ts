@@ -57,7 +57,7 @@ describe('ComparisonsRepo', () => {
   it('does not count a quality check as the live rating', () => {
     rate(1, ana, { isQualityCheck: true });
     expect(repo.nextUnrated(ana)).toEqual({ pairId: 1 });
-    expect(repo.progress(ana)).toEqual({ rated: 0, remaining: 3, total: 3 });
+    expect(repo.progress(ana)).toEqual({ rated: 0, skipped: 0, remaining: 3, total: 3 });
   });
 
   it('turns a second live rating of a pair into a ConflictError and keeps the first', () => {
@@ -75,16 +75,16 @@ describe('ComparisonsRepo', () => {
     rate(2, ana);
     rate(2, ana, { isQualityCheck: true });
     expect(repo.undoLast(ana)).toMatchObject({ pairId: 2, isQualityCheck: true });
-    expect(repo.progress(ana)).toEqual({ rated: 2, remaining: 1, total: 3 });
+    expect(repo.progress(ana)).toEqual({ rated: 2, skipped: 0, remaining: 1, total: 3 });
     expect(repo.undoLast(ana)).toEqual({
       pairId: 2,
       leftCandidateId: pairs.getPair(2)?.candidateA.id,
       isQualityCheck: false,
     });
     expect(repo.nextUnrated(ana)).toEqual({ pairId: 2 });
-    expect(repo.progress(ana)).toEqual({ rated: 1, remaining: 2, total: 3 });
+    expect(repo.progress(ana)).toEqual({ rated: 1, skipped: 0, remaining: 2, total: 3 });
     rate(2, ana, { choice: 'b', strength: 1 });
-    expect(repo.progress(ana)).toEqual({ rated: 2, remaining: 1, total: 3 });
+    expect(repo.progress(ana)).toEqual({ rated: 2, skipped: 0, remaining: 1, total: 3 });
   });
 
   it('has nothing to undo for an annotator without live ratings', () => {
@@ -95,12 +95,12 @@ describe('ComparisonsRepo', () => {
   });
 
   it('counts progress per annotator over all pairs', () => {
-    expect(repo.progress(ana)).toEqual({ rated: 0, remaining: 3, total: 3 });
+    expect(repo.progress(ana)).toEqual({ rated: 0, skipped: 0, remaining: 3, total: 3 });
     rate(1, ana);
     rate(3, ana);
     rate(2, bo);
-    expect(repo.progress(ana)).toEqual({ rated: 2, remaining: 1, total: 3 });
-    expect(repo.progress(bo)).toEqual({ rated: 1, remaining: 2, total: 3 });
+    expect(repo.progress(ana)).toEqual({ rated: 2, skipped: 0, remaining: 1, total: 3 });
+    expect(repo.progress(bo)).toEqual({ rated: 1, skipped: 0, remaining: 2, total: 3 });
   });
 
   it('lists live ratings newest first with the prompt text, up to the limit', () => {

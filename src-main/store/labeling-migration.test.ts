@@ -84,12 +84,16 @@ describe('0002_labeling', () => {
     );
     const first = insertPair(db, 'first');
     const second = insertPair(db, 'second');
+    const third = insertPair(db, 'third');
     const rate = db.prepare(
       'INSERT INTO comparisons (pair_id, annotator_id, choice, left_candidate_id, is_quality_check) VALUES (?, ?, ?, ?, ?)',
     );
     rate.run(first.pairId, annotatorId, 'a', first.candidateAId, 0);
     rate.run(second.pairId, annotatorId, 'b', second.candidateAId, 0);
     const stats = new RatingStatsRepo(db);
+    // A check never comes within two screens of its original.
+    expect(stats.qualityCheckCandidate(annotatorId)).toBeUndefined();
+    rate.run(third.pairId, annotatorId, 'b', third.candidateAId, 0);
     expect(stats.qualityCheckCandidate(annotatorId)).toEqual({
       pairId: first.pairId,
       leftCandidateId: first.candidateAId,
@@ -98,6 +102,8 @@ describe('0002_labeling', () => {
     expect(stats.qualityCheckCandidate(annotatorId)?.pairId).toBe(second.pairId);
     rate.run(second.pairId, annotatorId, 'a', second.candidateBId, 1);
     expect(stats.consistency(annotatorId)).toEqual({ checks: 2, consistent: 1 });
+    expect(stats.qualityCheckCandidate(annotatorId)?.pairId).toBe(third.pairId);
+    rate.run(third.pairId, annotatorId, 'b', third.candidateBId, 1);
     expect(stats.qualityCheckCandidate(annotatorId)).toBeUndefined();
   });
 
@@ -117,8 +123,10 @@ describe('0002_labeling', () => {
     })();
     db.exec('ANALYZE');
     const details = db
-      .prepare<[number], { detail: string }>(`EXPLAIN QUERY PLAN ${QUALITY_CHECK_CANDIDATE_SQL}`)
-      .all(1)
+      .prepare<[{ annotatorId: number }], { detail: string }>(
+        `EXPLAIN QUERY PLAN ${QUALITY_CHECK_CANDIDATE_SQL}`,
+      )
+      .all({ annotatorId: 1 })
       .map((row) => row.detail);
     // c: the annotator's ratings in id order (no sort); q: one probe of the quality-check index per rating.
     expect(

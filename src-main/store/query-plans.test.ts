@@ -56,20 +56,21 @@ function plan(sql: string, ...params: unknown[]): string[] {
 }
 
 describe('query plans', () => {
-  it('next pair to rate searches the live-rating index per pair, never scans comparisons', () => {
-    const details = plan(NEXT_UNRATED_SQL, 1);
+  it('next pair to rate walks the queue index from the cursor, probing the live-rating index per pair', () => {
+    const details = plan(NEXT_UNRATED_SQL, { annotatorId: 1 });
+    expect(details).toContainEqual(
+      expect.stringMatching(/^SEARCH p USING (COVERING )?INDEX pairs_queue \(queue_key>\?\)$/),
+    );
     expect(details).toContain('SEARCH c USING INDEX comparisons_live_rating (annotator_id=? AND pair_id=?)');
-    expect(details.filter((detail) => /SCAN (c|comparisons)\b/.test(detail))).toEqual([]);
+    expect(details).toContain('SEARCH rating_counts USING INTEGER PRIMARY KEY (rowid=?)');
+    expect(details.filter((detail) => /SCAN|TEMP B-TREE/.test(detail))).toEqual([]);
   });
 
-  it("rating progress counts an annotator's live ratings inside the live-rating index", () => {
-    const details = plan(PROGRESS_SQL, 1);
-    expect(details).toContainEqual(
-      expect.stringMatching(
-        /^SEARCH comparisons USING (COVERING )?INDEX comparisons_live_rating \(annotator_id=\?\)$/,
-      ),
-    );
-    expect(details.filter((detail) => /comparisons_by_annotator|SCAN comparisons/.test(detail))).toEqual([]);
+  it('rating progress reads the counters by primary key, never comparisons or pairs', () => {
+    const details = plan(PROGRESS_SQL, { annotatorId: 1 });
+    expect(details.filter((detail) => /comparisons|pairs\b/.test(detail))).toEqual([]);
+    expect(details.filter((detail) => /SCAN (?!CONSTANT ROW)/.test(detail))).toEqual([]);
+    expect(details.filter((detail) => detail.startsWith('SEARCH'))).toHaveLength(3);
   });
 
   it("an annotator's recent ratings come from an annotator index, newest first without a sort", () => {

@@ -63,7 +63,7 @@ describe.each(TRANSPORTS)('API contract over %s', (_name, makeTransport) => {
       note: ' surprising ',
       timeSpentMs: 1234,
     });
-    expect(rated.progress).toEqual({ rated: 1, remaining: 2, total: 3 });
+    expect(rated.progress).toEqual({ rated: 1, skipped: 0, remaining: 2, total: 3 });
 
     const [summary] = await transport.client.listRatings({ annotatorId });
     // "right" was Lyon, which is candidate b of the pair.
@@ -89,7 +89,7 @@ describe.each(TRANSPORTS)('API contract over %s', (_name, makeTransport) => {
     expect(undone).toEqual({
       undonePairId: second!.pairId,
       pair: second,
-      progress: { rated: 1, remaining: 2, total: 3 },
+      progress: { rated: 1, skipped: 0, remaining: 2, total: 3 },
     });
     expect((await transport.client.nextPair({ annotatorId }))!.pairId).toBe(second!.pairId);
     // Strength means nothing for a tie: it is not stored.
@@ -103,6 +103,7 @@ describe.each(TRANSPORTS)('API contract over %s', (_name, makeTransport) => {
     const annotatorId = await defaultAnnotator();
     expect(await transport.client.getRatingProgress({ annotatorId })).toEqual({
       rated: 0,
+      skipped: 0,
       remaining: 3,
       total: 3,
     });
@@ -116,6 +117,7 @@ describe.each(TRANSPORTS)('API contract over %s', (_name, makeTransport) => {
     const annotatorId = await defaultAnnotator();
     expect(await transport.client.getRatingProgress({ annotatorId })).toEqual({
       rated: 0,
+      skipped: 0,
       remaining: 0,
       total: 0,
     });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RatingSource } from '../../store/datasets-repo';
 import { buildDataset, verdictOf } from './build-dataset';
-import { splitOf } from './split';
+import { assignSplits, evalTarget, promptUnit } from './split';
 
 let nextId = 1;
 function rating(
@@ -45,14 +45,45 @@ describe('verdictOf', () => {
 });
 
 describe('split', () => {
-  it('puts about the eval fraction of prompts on eval, the same way for the same seed', () => {
-    const prompts = Array.from({ length: 2000 }, (_, i) => `prompt number ${i}`);
-    const evalShare = prompts.filter((p) => splitOf(p, 7, 0.2) === 'eval').length / prompts.length;
-    expect(evalShare).toBeGreaterThan(0.17);
-    expect(evalShare).toBeLessThan(0.23);
-    expect(prompts.map((p) => splitOf(p, 7, 0.2))).toEqual(prompts.map((p) => splitOf(p, 7, 0.2)));
-    expect(prompts.map((p) => splitOf(p, 8, 0.2))).not.toEqual(prompts.map((p) => splitOf(p, 7, 0.2)));
-    expect(prompts.every((p) => splitOf(p, 7, 0) === 'train')).toBe(true);
+  const groups = (n: number, pairs = 1, rated = 0) =>
+    Array.from({ length: n }, (_, i) => ({ promptText: `prompt number ${i}`, pairs, rated }));
+  const evalCount = (sides: Map<string, string>) => [...sides.values()].filter((s) => s === 'eval').length;
+
+  it('holds out the eval fraction of pairs, the same way for the same seed', () => {
+    const many = groups(2000);
+    expect(evalCount(assignSplits(many, 7, 0.2))).toBe(400);
+    expect([...assignSplits(many, 7, 0.2)]).toEqual([...assignSplits(many, 7, 0.2)]);
+    expect([...assignSplits(many, 8, 0.2)]).not.toEqual([...assignSplits(many, 7, 0.2)]);
+    expect(evalCount(assignSplits(many, 7, 0))).toBe(0);
+    expect(promptUnit('x', 1)).toBeLessThan(1);
+  });
+
+  it('rounds the eval share to pairs: at least one when asked, never all', () => {
+    expect(evalTarget(23, 0.1)).toBe(2);
+    expect(evalTarget(5, 0.1)).toBe(1);
+    expect(evalTarget(1, 0.5)).toBe(0);
+    expect(evalTarget(10, 0)).toBe(0);
+  });
+
+  it('never puts a prompt with more pairs than the eval share in eval (the 28-pairs-of-one-prompt case)', () => {
+    const sides = assignSplits([{ promptText: 'rated prompt', pairs: 11, rated: 11 }, ...groups(12)], 3, 0.1);
+    expect(sides.get('rated prompt')).toBe('train');
+    expect(evalCount(sides)).toBe(2);
+  });
+
+  it('keeps a rated prompt in training when eval would otherwise hold every rated pair', () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const sides = assignSplits(
+        [
+          { promptText: 'a', pairs: 1, rated: 1 },
+          { promptText: 'b', pairs: 1, rated: 0 },
+        ],
+        seed,
+        0.5,
+      );
+      expect(sides.get('a')).toBe('train');
+      expect(sides.get('b')).toBe('eval');
+    }
   });
 
   it('keeps all pairs of one prompt on the same side', () => {

@@ -1,9 +1,9 @@
 // Ratings -> preference pairs for a dataset snapshot, as a pure function: filters, a majority per pair
 // (several annotators), weights from strength, dedupe, and the deterministic split.
-import type { DatasetFilters, DatasetStats } from '../../../src-shared/labeling-schemas';
+import type { DatasetFilters, DatasetStats, Split } from '../../../src-shared/labeling-schemas';
 import type { Choice } from '../../../src-shared/schemas';
 import type { DatasetPairRow, ImportedSource, RatingSource } from '../../store/datasets-repo';
-import { splitOf } from './split';
+import { splitRows } from './split';
 
 /**
  * Weight of a preference from its strength: slight 0.5, clear 0.75, strong 1.0; a rating without a
@@ -118,6 +118,27 @@ function countRatings(counts: BuildCounts, ratings: readonly RatingSource[]): vo
   counts.perAnnotator = [...perAnnotator.values()].sort((x, y) => x.annotatorId - y.annotatorId);
 }
 
+/** Per annotator: how many of the dataset's pairs their votes decided, on each side of the split. */
+function countSplitPerAnnotator(
+  counts: BuildCounts,
+  items: readonly { voters: readonly number[] }[],
+  sides: readonly Split[],
+): void {
+  for (const entry of counts.perAnnotator) {
+    entry.train = 0;
+    entry.eval = 0;
+  }
+  const byId = new Map(counts.perAnnotator.map((entry) => [entry.annotatorId, entry]));
+  items.forEach((item, i) => {
+    for (const voter of new Set(item.voters)) {
+      const entry = byId.get(voter);
+      if (!entry) continue;
+      if (sides[i] === 'eval') entry.eval = (entry.eval ?? 0) + 1;
+      else entry.train = (entry.train ?? 0) + 1;
+    }
+  });
+}
+
 export function buildDataset(
   ratingSources: readonly RatingSource[],
   importedSources: readonly ImportedSource[],
@@ -127,16 +148,16 @@ export function buildDataset(
   const ratings = ratingSources.filter((rating) => passesFilters(rating, filters));
   const counts = emptyCounts();
   countRatings(counts, ratings);
-  const rows: DatasetPairRow[] = [];
+  const unsplit: { row: Omit<DatasetPairRow, 'split'>; promptText: string; voters: number[] }[] = [];
   const seen = new Set<string>();
-  const add = (row: Omit<DatasetPairRow, 'split'>, promptText: string): boolean => {
+  const add = (row: Omit<DatasetPairRow, 'split'>, promptText: string, voters: number[]): boolean => {
     const key = `${promptText}\u0000${row.chosenCandidateId}\u0000${row.rejectedCandidateId}`;
     if (seen.has(key)) {
       counts.dropped.duplicates += 1;
       return false;
     }
     seen.add(key);
-    rows.push({ ...row, split: splitOf(promptText, splitSeed, evalFraction) });
+    unsplit.push({ row, promptText, voters });
     return true;
   };
   const grouped = groupByPair(ratings);
@@ -153,7 +174,8 @@ export function buildDataset(
         : [first.candidateBId, first.candidateAId];
     const comparisonId = Math.max(...verdict.votes.map((vote) => vote.comparisonId));
     const row = { pairId, comparisonId, chosenCandidateId: chosen, rejectedCandidateId: rejected };
-    if (add({ ...row, weight: weightOf(verdict.votes) }, first.promptText)) counts.fromRatings += 1;
+    const voters = verdict.votes.map((vote) => vote.annotatorId);
+    if (add({ ...row, weight: weightOf(verdict.votes) }, first.promptText, voters)) counts.fromRatings += 1;
   }
   if (filters.includeImported) {
     for (const source of importedSources) {
@@ -166,9 +188,18 @@ export function buildDataset(
         rejectedCandidateId,
         weight: IMPORTED_WEIGHT,
       };
-      if (add(row, source.promptText)) counts.fromImport += 1;
+      if (add(row, source.promptText, [])) counts.fromImport += 1;
     }
   }
+  const sides = splitRows(
+    unsplit,
+    (item) => item.promptText,
+    (item) => item.row.comparisonId !== null,
+    splitSeed,
+    evalFraction,
+  );
+  const rows: DatasetPairRow[] = unsplit.map((item, i) => ({ ...item.row, split: sides[i] ?? 'train' }));
+  countSplitPerAnnotator(counts, unsplit, sides);
   counts.pairs = rows.length;
   counts.eval = rows.filter((row) => row.split === 'eval').length;
   counts.train = counts.pairs - counts.eval;

@@ -14,6 +14,7 @@ export type DataTask =
   | { kind: 'import'; request: ImportRequest }
   | { kind: 'createDataset'; name: string; settings: DatasetSettings }
   | { kind: 'rebuildDataset'; datasetId: number; changes: Partial<DatasetSettings> }
+  | { kind: 'planDatasetSplit'; settings: Omit<DatasetSettings, 'description'> }
   | { kind: 'exportDataset'; datasetId: number; format: ExportFormat; split: Split | null };
 
 export interface DataWorkerData {
@@ -46,6 +47,8 @@ async function run(): Promise<DataWorkerReply> {
           return datasets.create(task.name, task.settings);
         case 'rebuildDataset':
           return datasets.rebuild(task.datasetId, task.changes);
+        case 'planDatasetSplit':
+          return datasets.planSplit(task.settings);
         case 'exportDataset':
           return datasets.exportDataset(task.datasetId, task.format, task.split);
       }

@@ -179,4 +179,20 @@ describe('datasets from ratings', () => {
       lengths: { characters: { prompt: { mean: 2, median: 2, max: 2 } } },
     });
   });
+
+  it('plans the split create() makes, per annotator, with rated pairs in training', async () => {
+    const settings = { filters: { includeImported: true }, evalFraction: 0.5, splitSeed: 0 };
+    const plan = await api.planDatasetSplit(settings);
+    const made = await api.createDataset({ name: 'planned', description: null, ...settings });
+    expect(plan).toMatchObject({ pairs: made.stats.pairs, train: made.stats.train, eval: made.stats.eval });
+    expect(plan.train + plan.eval).toBe(plan.pairs);
+    expect(plan.perAnnotator.reduce((sum, entry) => sum + entry.train, 0)).toBeGreaterThan(0);
+    for (const entry of plan.perAnnotator) {
+      expect(made.stats.perAnnotator.find((m) => m.annotatorId === entry.annotatorId)).toMatchObject({
+        train: entry.train,
+        eval: entry.eval,
+      });
+    }
+    expect(plan.perAnnotator.map((entry) => entry.annotatorId)).toEqual([ME, ana, bo]);
+  });
 });

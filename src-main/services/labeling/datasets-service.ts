@@ -7,6 +7,7 @@ import {
   DatasetStats,
   type Dataset,
   type DatasetRow,
+  type DatasetSplitPlan,
   type ExportFormat,
   type Split,
 } from '../../../src-shared/labeling-schemas';
@@ -21,7 +22,7 @@ import type { ImportedPair } from '../../store/pairs-repo';
 import { buildDataset, emptyCounts, type BuildCounts } from '../datasets/build-dataset';
 import { datasetAgreement } from '../datasets/dataset-agreement';
 import { importSnapshot } from '../datasets/import-snapshot';
-import { splitOf } from '../datasets/split';
+import { splitRows } from '../datasets/split';
 import { textLengths } from '../datasets/text-lengths';
 import type { EventBus } from '../jobs/event-bus';
 import { EXTENSIONS, exportRows } from '../export/export-rows';
@@ -143,10 +144,15 @@ export function createDatasetsService(db: Database.Database, events: EventBus) {
     const current = toDataset(record, repo).stats;
     const stored = repo.rows(record.id, null);
     const promptOf = new Map(stored.map((row) => [row.pairId, row.prompt]));
-    const rows = repo.pairRows(record.id).map((row) => ({
-      ...row,
-      split: splitOf(promptOf.get(row.pairId) ?? '', settings.splitSeed, settings.evalFraction),
-    }));
+    const pairRows = repo.pairRows(record.id);
+    const sides = splitRows(
+      pairRows,
+      (row) => promptOf.get(row.pairId) ?? '',
+      (row) => row.comparisonId !== null,
+      settings.splitSeed,
+      settings.evalFraction,
+    );
+    const rows = pairRows.map((row, i) => ({ ...row, split: sides[i] ?? 'train' }));
     const evalCount = rows.filter((row) => row.split === 'eval').length;
     return { rows, counts: { ...current, train: rows.length - evalCount, eval: evalCount } };
   }
@@ -208,8 +214,26 @@ export function createDatasetsService(db: Database.Database, events: EventBus) {
     };
   }
 
+  /** The split create() would make with these settings; nothing is stored. */
+  function planSplit(settings: Omit<DatasetSettings, 'description'>): DatasetSplitPlan {
+    const { counts } = build({ ...settings, description: null });
+    return {
+      pairs: counts.pairs,
+      train: counts.train,
+      eval: counts.eval,
+      fromRatings: counts.fromRatings,
+      perAnnotator: counts.perAnnotator.map(({ annotatorId, name, train, eval: held }) => ({
+        annotatorId,
+        name,
+        train: train ?? 0,
+        eval: held ?? 0,
+      })),
+    };
+  }
+
   return {
     create,
+    planSplit,
     createFromImport,
     rebuild,
     remove,

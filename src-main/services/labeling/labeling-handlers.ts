@@ -7,7 +7,7 @@ import { ApiError } from '../../../src-shared/errors';
 import { ChatMessage } from '../../../src-shared/schemas';
 import { ModelsRepo } from '../../store/models-repo';
 import { PairsRepo } from '../../store/pairs-repo';
-import type { Dataset, ExportFormat, Split } from '../../../src-shared/labeling-schemas';
+import type { Dataset, DatasetSplitPlan, ExportFormat, Split } from '../../../src-shared/labeling-schemas';
 import type { DataOffloadOptions } from '../import/data-in-worker';
 import type { DatasetExport, DatasetSettings, DatasetsService } from './datasets-service';
 import type { EventBus } from '../jobs/event-bus';
@@ -63,6 +63,12 @@ export function createLabelingHandlers({
     return dataset;
   }
 
+  /** The split a dataset would get; worked out in the data worker when the pairs are many, as a build. */
+  async function planDatasetSplit(settings: Omit<DatasetSettings, 'description'>): Promise<DatasetSplitPlan> {
+    if (!offload || !heavy(storedPairs.get() ?? 0)) return datasets.planSplit(settings);
+    return offload.run<DatasetSplitPlan>({ kind: 'planDatasetSplit', settings });
+  }
+
   async function exportDataset(datasetId: number, format: ExportFormat, split: Split | null) {
     if (!offload || !heavy(datasets.get(datasetId).stats.pairs))
       return datasets.exportDataset(datasetId, format, split);
@@ -105,6 +111,7 @@ export function createLabelingHandlers({
     listDatasets: () => datasets.list(),
     getDataset: ({ datasetId }) => datasets.get(datasetId),
     createDataset: ({ name, ...settings }) => createDataset(name, settings),
+    planDatasetSplit: (settings) => planDatasetSplit(settings),
     rebuildDataset: ({ datasetId, ...changes }) => rebuildDataset(datasetId, changes),
     deleteDataset: ({ datasetId }) => {
       datasets.remove(datasetId);

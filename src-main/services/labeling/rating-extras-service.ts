@@ -44,10 +44,13 @@ export function createRatingExtras(db: Database.Database, events: EventBus) {
     return JSON.stringify([...new Set(tags)]);
   }
 
-  /** The pair to re-show (sides swapped from the live rating) when a quality check is due, else undefined. */
+  /**
+   * The pair to re-show (sides swapped from the live rating) when a quality check is due, else undefined.
+   * Due after QUALITY_CHECK_EVERY judged ratings since the last check, so checks stay spaced out even
+   * after many ratings made without them (rank mode, another tab, a script).
+   */
   function dueQualityCheck(annotatorId: number): { pairId: number; leftCandidateId: number } | undefined {
-    const { rated } = comparisons.progress(annotatorId);
-    if (stats.consistency(annotatorId).checks >= Math.floor(rated / QUALITY_CHECK_EVERY)) return undefined;
+    if (stats.ratedSinceCheck(annotatorId, QUALITY_CHECK_EVERY) < QUALITY_CHECK_EVERY) return undefined;
     const candidate = stats.qualityCheckCandidate(annotatorId);
     if (!candidate) return undefined;
     const pair = pairs.getPair(candidate.pairId);

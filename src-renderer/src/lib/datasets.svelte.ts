@@ -1,11 +1,12 @@
 // The Datasets view's state: the list with stats, the selected dataset, and the calls that change it
 // (create, rebuild, delete, import, export); each failure keeps the server's message verbatim.
-import type { Dataset } from '../../../src-shared/labeling-schemas';
+import type { Dataset, DatasetSplitPlan } from '../../../src-shared/labeling-schemas';
 import type { WorkbenchClient } from './api/workbench-client';
 import { CallState } from './call-state.svelte';
 import { errorMessage } from './error-message';
 
 export type CreateDatasetInput = Parameters<WorkbenchClient['createDataset']>[0];
+export type SplitPlanInput = Parameters<WorkbenchClient['planDatasetSplit']>[0];
 
 export class DatasetStore extends CallState {
   readonly #api: WorkbenchClient;
@@ -50,6 +51,15 @@ export class DatasetStore extends CallState {
     this.#selectedId = created.id;
     this.say(`Created “${created.name}” with ${created.stats.pairs} pairs.`);
     return true;
+  }
+
+  /** The split a dataset with these settings would get (null when it cannot be worked out now). */
+  async planSplit(input: SplitPlanInput): Promise<DatasetSplitPlan | null> {
+    try {
+      return await this.#api.planDatasetSplit(input);
+    } catch {
+      return null;
+    }
   }
 
   async rebuild(datasetId: number): Promise<void> {

@@ -4,7 +4,7 @@ import { ApiError } from '../../../../src-shared/errors';
 import { createHttpClient } from './http-client';
 import { createIpcClient } from './ipc-client';
 
-const progress = { rated: 1, remaining: 2, total: 3 };
+const progress = { rated: 1, skipped: 0, remaining: 2, total: 3 };
 
 function jsonResponse(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
