@@ -55,6 +55,35 @@ export const TokenUpdate = z.object({
 });
 export type TokenUpdate = z.infer<typeof TokenUpdate>;
 
+/** One generation job as a run of the Generate view: what it was asked for and what it stored. */
+export const GenerationRunSummary = z.object({
+  jobId: Id,
+  status: z.string(),
+  modelId: Id.nullable(),
+  n: Count,
+  prompts: Count,
+  /** Distinct candidates the run stored or found already stored (0 until it finishes). */
+  candidates: Count,
+  createdAt: z.string(),
+});
+export type GenerationRunSummary = z.infer<typeof GenerationRunSummary>;
+
+export const GenerationRunPrompt = z.object({
+  promptId: Id,
+  prompt: z.string(),
+  /** This run's candidates of the prompt (each once, in sampling order). */
+  candidates: z.array(GeneratedCandidateInfo),
+  /** Why there are fewer than N, in words; null when there are N. */
+  shortfall: z.string().nullable(),
+});
+export type GenerationRunPrompt = z.infer<typeof GenerationRunPrompt>;
+
+export const GenerationRun = GenerationRunSummary.extend({
+  settings: z.record(z.string(), z.unknown()),
+  results: z.array(GenerationRunPrompt),
+});
+export type GenerationRun = z.infer<typeof GenerationRun>;
+
 export const generateContract = {
   /** Newest first. */
   listPrompts: {
@@ -90,6 +119,13 @@ export const generateContract = {
     }),
     output: z.object({ jobId: Id }),
   },
+  /** Generation runs (jobs), newest first: they stay listed after a reload. */
+  listGenerationRuns: {
+    input: z.object({ limit: z.number().int().min(1).max(200).default(20) }),
+    output: z.array(GenerationRunSummary),
+  },
+  /** One run with its prompts and the candidates it produced, and why a prompt has fewer than N. */
+  getGenerationRun: { input: z.object({ jobId: Id }), output: GenerationRun },
   /** Candidates of these prompts in prompt order (optionally only one model's), each prompt's in id order. */
   listPromptCandidates: {
     input: z.object({ promptIds: z.array(Id).min(1).max(1000), modelId: Id.optional() }),

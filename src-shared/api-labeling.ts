@@ -113,6 +113,8 @@ export const labelingContract = {
       modelId: Id.optional(),
       // For uncertainty: DPO's beta, scaling the reported rewards.
       beta: z.number().positive().max(100).default(0.1),
+      // Only these candidates of the prompt (one generation run's); all of the prompt's when absent.
+      candidateIds: z.array(Id).min(1).max(1000).optional(),
     }),
     output: z.object({
       pairsAdded: Count,

@@ -46,6 +46,8 @@ export const API_METHODS = [
   'importPrompts',
   'startGeneration',
   'listPromptCandidates',
+  'listGenerationRuns',
+  'getGenerationRun',
   'getTrainDefaults',
   'startTraining',
   'listRuns',

@@ -111,4 +111,58 @@ describe('generation service', () => {
       'promptIds: no prompt with id 999',
     );
   });
+
+  it('keeps runs listed, each with its own candidates, and pairs only the chosen run', async () => {
+    const [model] = await api.listModels({ includeRemoved: false });
+    const { promptIds } = await api.addPrompts({ texts: ['Runs prompt one', 'Runs prompt two'] });
+    const run = async (seed: number) => {
+      const settings = { modelId: model!.id, promptIds, n: 3, maxNewTokens: 5, seed };
+      const { jobId } = await api.startGeneration({ ...settings, stopStrings: [], device: 'cpu' });
+      await finished(jobId);
+      return jobId;
+    };
+    const first = await run(11);
+    const second = await run(12);
+    const listed = await api.listGenerationRuns({ limit: 50 });
+    expect(listed.slice(0, 2).map((r) => r.jobId)).toEqual([second, first]);
+    expect(listed[0]).toMatchObject({ status: 'completed', n: 3, prompts: 2, modelId: model!.id });
+
+    const shown = await api.getGenerationRun({ jobId: second });
+    const result = (await workbench.jobs.wait(second))?.result as GenerationJobResult;
+    for (const [i, prompt] of shown.results.entries()) {
+      const sampled = result.prompts[i]!.candidateIds;
+      const distinct = [...new Set(sampled)];
+      expect(prompt.candidates.map((c) => c.id)).toEqual(distinct);
+      // Fewer than N only when samples repeated a text, and then it says so.
+      if (distinct.length < 3) expect(prompt.shortfall).toMatch(/of 3 candidates: .*repeated/);
+      else expect(prompt.shortfall).toBeNull();
+    }
+
+    const prompt = shown.results[0]!;
+    const all = (await api.listPromptCandidates({ promptIds: [prompt.promptId] }))[0]!.candidates;
+    expect(all.length).toBeGreaterThan(prompt.candidates.length);
+    const made = await api.createPairs({
+      promptId: prompt.promptId,
+      strategy: 'all_pairs',
+      count: 10,
+      seed: 0,
+      similarityThreshold: 1,
+      beta: 0.1,
+      candidateIds: prompt.candidates.map((c) => c.id),
+    });
+    const k = prompt.candidates.length;
+    expect(made.pairsAdded + made.duplicatesSkipped).toBe((k * (k - 1)) / 2);
+    await expect(
+      api.createPairs({
+        promptId: prompt.promptId,
+        strategy: 'all_pairs',
+        count: 10,
+        seed: 0,
+        similarityThreshold: 1,
+        beta: 0.1,
+        candidateIds: [999_999],
+      }),
+    ).rejects.toThrow(`candidateIds: 999999 is not a candidate of prompt ${prompt.promptId}`);
+    expect(() => api.getGenerationRun({ jobId: 999_999 })).toThrow('no generation run with id 999999');
+  });
 });

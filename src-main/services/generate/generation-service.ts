@@ -3,7 +3,15 @@
 // their log-prob, finish reason, sampling and seed, and the candidates listed per prompt.
 import type Database from 'better-sqlite3';
 import type { ApiHandlers, ApiParsedInput } from '../../../src-shared/api';
-import type { generateContract, GeneratedCandidateInfo, TokenUpdate } from '../../../src-shared/api-generate';
+import type {
+  generateContract,
+  GeneratedCandidateInfo,
+  GenerationRun,
+  GenerationRunPrompt,
+  GenerationRunSummary,
+  TokenUpdate,
+} from '../../../src-shared/api-generate';
+import type { Job } from '../../../src-shared/api-jobs';
 import { ApiError } from '../../../src-shared/errors';
 import type { ChatMessage } from '../../../src-shared/schemas';
 import { CandidatesRepo, type GeneratedPromptRow } from '../../store/candidates-repo';
@@ -97,6 +105,77 @@ export function createGenerationService({ db, jobs, models, run = runGeneration 
     });
   }
 
+  const candidateById = db.prepare<[number], GeneratedCandidateInfo>(
+    `SELECT id, prompt_id AS promptId, model_id AS modelId, text, logp, token_count AS tokenCount,
+            finish_reason AS finishReason, seed
+       FROM candidates WHERE id = ?`,
+  );
+
+  function summary(job: Job): GenerationRunSummary {
+    const payload = (job.payload ?? {}) as { modelId?: number; n?: number; promptIds?: number[] };
+    const result = job.result as GenerationJobResult | null;
+    const distinct = new Set(result?.prompts.flatMap((p) => p.candidateIds) ?? []);
+    return {
+      jobId: job.id,
+      status: job.status,
+      modelId: payload.modelId ?? null,
+      n: payload.n ?? 0,
+      prompts: payload.promptIds?.length ?? 0,
+      candidates: distinct.size,
+      createdAt: job.createdAt,
+    };
+  }
+
+  function listRuns(limit: number): GenerationRunSummary[] {
+    return jobs.list({ kind: GENERATE_JOB_KIND, limit }).map(summary);
+  }
+
+  /** Why a prompt of a run has fewer than N candidates, in words; null when it has N. */
+  function shortfall(n: number, sampled: number, distinct: number, status: string): string | null {
+    if (distinct >= n) return null;
+    const reasons: string[] = [];
+    if (sampled > distinct) {
+      const repeats = sampled - distinct;
+      reasons.push(
+        `${repeats} sample${repeats === 1 ? '' : 's'} repeated another's text word for word (stored once)`,
+      );
+    }
+    if (sampled < n) {
+      const missing = n - sampled;
+      const why = status === 'cancelled' ? 'the run was cancelled first' : `the run ${status} first`;
+      reasons.push(`${missing} did not finish (${status === 'completed' ? 'not stored' : why})`);
+    }
+    return `${distinct} of ${n} candidates: ${reasons.join('; ')}.`;
+  }
+
+  function getRun(jobId: number): GenerationRun {
+    const job = jobs.get(jobId);
+    if (!job || job.kind !== GENERATE_JOB_KIND)
+      throw new ApiError('not_found', `jobId: no generation run with id ${jobId}`);
+    const base = summary(job);
+    const payload = (job.payload ?? {}) as Record<string, unknown> & { promptIds?: number[] };
+    const result = job.result as GenerationJobResult | null;
+    const sampled = new Map(result?.prompts.map((p) => [p.promptId, p.candidateIds]) ?? []);
+    const results: GenerationRunPrompt[] = (payload.promptIds ?? []).flatMap((promptId) => {
+      const prompt = promptById.get(promptId);
+      if (!prompt) return [];
+      const ids = sampled.get(promptId) ?? [];
+      const distinct = [...new Set(ids)];
+      const candidates = distinct.flatMap((id) => candidateById.get(id) ?? []);
+      const finished = result !== null;
+      return [
+        {
+          promptId,
+          prompt: prompt.text,
+          candidates,
+          shortfall: finished ? shortfall(base.n, ids.length, distinct.length, job.status) : null,
+        },
+      ];
+    });
+    const { promptIds: _promptIds, ...settings } = payload;
+    return { ...base, settings, results };
+  }
+
   /** Validates the request, then samples in a job; returns the job id at once. */
   function start(input: StartInput): number {
     const model = models.requireModel(input.modelId);
@@ -184,7 +263,7 @@ export function createGenerationService({ db, jobs, models, run = runGeneration 
     };
   }
 
-  return { listPrompts, addPrompts, importPrompts, listPromptCandidates, start };
+  return { listPrompts, addPrompts, importPrompts, listPromptCandidates, start, listRuns, getRun };
 }
 
 export type GenerationService = ReturnType<typeof createGenerationService>;
@@ -224,5 +303,7 @@ export function createGenerationHandlers(
       generation.importPrompts(fileName, decode(content, encoding)),
     startGeneration: (input) => ({ jobId: generation.start(input) }),
     listPromptCandidates: ({ promptIds, modelId }) => generation.listPromptCandidates(promptIds, modelId),
+    listGenerationRuns: ({ limit }) => generation.listRuns(limit),
+    getGenerationRun: ({ jobId }) => generation.getRun(jobId),
   };
 }

@@ -105,6 +105,25 @@ export function createLabelingHandlers({
     return found;
   }
 
+  /** The prompt's candidates restricted to `ids` (one run's), each of which must be the prompt's. */
+  function onlyThese<T extends { candidates: readonly { id: number }[] }>(
+    found: T,
+    promptId: number,
+    ids: readonly number[] | undefined,
+  ): T {
+    if (ids === undefined) return found;
+    const own = new Set(found.candidates.map((candidate) => candidate.id));
+    const stranger = ids.find((id) => !own.has(id));
+    if (stranger !== undefined) {
+      throw new ApiError(
+        'invalid_input',
+        `candidateIds: ${stranger} is not a candidate of prompt ${promptId}`,
+      );
+    }
+    const wanted = new Set(ids);
+    return { ...found, candidates: found.candidates.filter((candidate) => wanted.has(candidate.id)) };
+  }
+
   return {
     importFile: ({ fileName, content, encoding, as, dataset }) =>
       imports.importFile({ fileName, bytes: decode(content, encoding), as, dataset }),
@@ -147,8 +166,9 @@ export function createLabelingHandlers({
             GROUP BY p.id HAVING COUNT(c.id) >= ? ORDER BY p.id DESC LIMIT ?`,
         )
         .all(minCandidates, limit),
-    createPairs: async ({ promptId, strategy, count, seed, similarityThreshold, modelId, beta }) => {
-      const found = promptWithCandidates(promptId);
+    createPairs: async (input) => {
+      const { promptId, strategy, count, seed, similarityThreshold, modelId, beta } = input;
+      const found = onlyThese(promptWithCandidates(promptId), promptId, input.candidateIds);
       const { candidates } = found;
       const scored =
         strategy === 'uncertainty'

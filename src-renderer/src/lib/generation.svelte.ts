@@ -1,8 +1,12 @@
 // The Generate view's state: the model and its sampling defaults, the prompts of this run (pasted or
-// imported), the running job with its streamed text, the stored candidates per prompt, and sending them to
-// rating as pairs. Server messages are kept verbatim.
+// imported), the running job with its streamed text, the stored runs (jobs) with the candidates each one
+// produced, and sending one run's candidates to rating as pairs. Server messages are kept verbatim.
 import type { Job } from '../../../src-shared/api-jobs';
-import type { GeneratedCandidateInfo } from '../../../src-shared/api-generate';
+import type {
+  GeneratedCandidateInfo,
+  GenerationRun,
+  GenerationRunSummary,
+} from '../../../src-shared/api-generate';
 import type { ModelVersion } from '../../../src-shared/api-models';
 import type { PairingStrategy } from '../../../src-shared/labeling-schemas';
 import type { WorkbenchClient, WorkbenchEvent } from './api/workbench-client';
@@ -25,7 +29,11 @@ export interface PromptResults {
   promptId: number;
   prompt: string;
   candidates: GeneratedCandidateInfo[];
+  /** Why this prompt has fewer than N candidates in the run; null when it has N. */
+  shortfall: string | null;
 }
+
+const RUNS_LISTED = 20;
 
 const FINISHED: ReadonlySet<Job['status']> = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -40,6 +48,9 @@ export class GenerationSession extends CallState {
   /** `${promptId}:${candidate}` -> text so far, for the running job. */
   #streams = $state.raw<Readonly<Record<string, string>>>({});
   #results = $state.raw<readonly PromptResults[]>([]);
+  #runs = $state.raw<readonly GenerationRunSummary[]>([]);
+  /** The run whose candidates are shown (and sent to rating); null before any run. */
+  #runId = $state<number | null>(null);
   settings = $state<SamplingForm>(samplingDefaults(undefined));
 
   constructor(api: WorkbenchClient) {
@@ -71,6 +82,12 @@ export class GenerationSession extends CallState {
   get results(): readonly PromptResults[] {
     return this.#results;
   }
+  get runs(): readonly GenerationRunSummary[] {
+    return this.#runs;
+  }
+  get runId(): number | null {
+    return this.#runId;
+  }
 
   streamed(promptId: number, candidate: number): string | undefined {
     return this.#streams[`${promptId}:${candidate}`];
@@ -82,8 +99,14 @@ export class GenerationSession extends CallState {
    */
   async resumeLatest(): Promise<void> {
     try {
+      await this.loadRuns();
       const [latest] = await this.#api.listJobs({ kind: 'generate', limit: 1 });
-      if (!latest || FINISHED.has(latest.status) || this.#job !== null) return;
+      if (!latest || this.#job !== null) return;
+      if (FINISHED.has(latest.status)) {
+        // Nothing running: show the latest run, as it was left (its results and "Send to rating").
+        if (this.#runId === null && this.#prompts.length === 0) await this.selectRun(latest.id);
+        return;
+      }
       const payload = latest.payload as Record<string, unknown>;
       const promptIds = payload.promptIds as number[] | undefined;
       if (!promptIds || typeof payload.modelId !== 'number') return;
@@ -100,11 +123,45 @@ export class GenerationSession extends CallState {
       const [now] = await this.#api.listJobs({ kind: 'generate', limit: 1 });
       if (now?.id === latest.id && FINISHED.has(now.status) && this.#job?.id === now.id && this.running) {
         this.#job = now;
-        await this.#loadResults();
+        await this.#finished(now.id);
       }
     } catch (error) {
       this.fail(`Could not look for a running generation: ${errorMessage(error)}`);
     }
+  }
+
+  /** The stored runs, newest first. */
+  async loadRuns(): Promise<void> {
+    try {
+      this.#runs = await this.#api.listGenerationRuns({ limit: RUNS_LISTED });
+    } catch (error) {
+      this.fail(`Could not list the generation runs: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Shows a stored run: its model, prompts, settings and the candidates it produced. */
+  async selectRun(jobId: number): Promise<void> {
+    if (this.running) return;
+    let run: GenerationRun;
+    try {
+      run = await this.#api.getGenerationRun({ jobId });
+    } catch (error) {
+      this.fail(`Could not load run ${jobId}: ${errorMessage(error)}`);
+      return;
+    }
+    this.#runId = run.jobId;
+    if (run.modelId !== null && this.#models.some((m) => m.id === run.modelId)) this.#modelId = run.modelId;
+    const numbers = ['n', 'maxNewTokens', 'temperature', 'topP', 'topK', 'seed'] as const;
+    const settings = { ...this.settings };
+    for (const key of numbers) {
+      const value = run.settings[key];
+      if (typeof value === 'number') settings[key] = value;
+    }
+    this.settings = settings;
+    this.#prompts = run.results.map((r) => ({ promptId: r.promptId, text: r.prompt }));
+    this.#streams = {};
+    this.#results = run.results;
+    if (this.#job?.id !== run.jobId) this.#job = null;
   }
 
   async loadModels(): Promise<void> {
@@ -185,6 +242,7 @@ export class GenerationSession extends CallState {
     const s = this.settings;
     this.#streams = {};
     this.#results = [];
+    this.#runId = null;
     const started = await this.run(() =>
       this.#api.startGeneration({
         modelId: model.id,
@@ -203,7 +261,8 @@ export class GenerationSession extends CallState {
     // The job may already have moved on (jobsChanged arrives as well); keep the newest state known.
     this.#job =
       this.#job?.id === started.jobId ? this.#job : (jobs.find((j) => j.id === started.jobId) ?? null);
-    if (this.#job && FINISHED.has(this.#job.status)) await this.#loadResults();
+    if (this.#job && FINISHED.has(this.#job.status)) await this.#finished(this.#job.id);
+    else void this.loadRuns();
   }
 
   async cancel(): Promise<void> {
@@ -221,7 +280,7 @@ export class GenerationSession extends CallState {
       if (this.#job === null && !this.busy) return;
       const wasRunning = this.running;
       this.#job = job;
-      if (FINISHED.has(job.status) && (wasRunning || this.#results.length === 0)) void this.#loadResults();
+      if (FINISHED.has(job.status) && (wasRunning || this.#results.length === 0)) void this.#finished(job.id);
     } else if (event.event === 'generationTokens') {
       if (event.payload.jobId !== this.#job?.id) return;
       const next = { ...this.#streams };
@@ -233,9 +292,10 @@ export class GenerationSession extends CallState {
     }
   }
 
-  /** Pairs for the Rate view from each prompt's candidates, with one strategy. */
+  /** Pairs for the Rate view from the shown run's candidates of each prompt, with one strategy. */
   async sendToRating(strategy: PairingStrategy, count: number, seed: number): Promise<void> {
-    const promptIds = this.#results.filter((r) => r.candidates.length >= 2).map((r) => r.promptId);
+    const ready = this.#results.filter((r) => r.candidates.length >= 2);
+    const promptIds = ready.map((r) => r.promptId);
     if (promptIds.length === 0) {
       this.fail('No prompt has two different candidates to pair yet.');
       return;
@@ -249,9 +309,10 @@ export class GenerationSession extends CallState {
     let note: string | null = null;
     const totals = await this.run(async () => {
       const sum = { pairsAdded: 0, duplicatesSkipped: 0, dropped: 0 };
-      for (const promptId of promptIds) {
+      for (const { promptId, candidates } of ready) {
         const made = await this.#api.createPairs({
           promptId,
+          candidateIds: candidates.map((c) => c.id),
           strategy,
           count,
           seed,
@@ -266,26 +327,22 @@ export class GenerationSession extends CallState {
     });
     if (!totals) return;
     this.say(
-      `${totals.pairsAdded} pair(s) sent to rating from ${promptIds.length} prompt(s); ` +
+      `${totals.pairsAdded} pair(s) sent to rating from ${promptIds.length} prompt(s) of run ${this.#runId}; ` +
         `${totals.duplicatesSkipped} already there, ${totals.dropped} near-duplicate candidate(s) left out.` +
         (note ? ` Note: ${note}.` : ''),
     );
   }
 
-  async #loadResults(): Promise<void> {
-    const promptIds = this.#prompts.map((p) => p.promptId);
-    if (promptIds.length === 0) return;
-    try {
-      const modelId = this.#modelId ?? undefined;
-      this.#results = await this.#api.listPromptCandidates({ promptIds, ...(modelId ? { modelId } : {}) });
-    } catch (error) {
-      this.fail(`Could not load the candidates: ${errorMessage(error)}`);
-    }
+  /** A run finished: list it and show what it stored. */
+  async #finished(jobId: number): Promise<void> {
+    await this.loadRuns();
+    await this.selectRun(jobId);
   }
 
   #setPrompts(prompts: RunPrompt[]): void {
     this.#prompts = prompts;
     this.#results = [];
+    this.#runId = null;
     this.#streams = {};
     this.#job = null;
   }
