@@ -13,6 +13,8 @@ import type { WorkbenchClient, WorkbenchEvent } from './api/workbench-client';
 import { CallState } from './call-state.svelte';
 import { errorMessage } from './error-message';
 
+const JOB_DONE: ReadonlySet<Job['status']> = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
+
 export type CreateComparisonInput = Parameters<WorkbenchClient['createComparison']>[0];
 
 /** The first item without a vote at or after `from` (wrapping), or `from` when every item has one. */
@@ -171,7 +173,11 @@ export class CompareStore {
   onEvent(event: WorkbenchEvent): void {
     const current = this.#current;
     if (event.event === 'jobsChanged') {
-      if (current && event.payload.id === current.jobId) this.#job = event.payload;
+      if (!current || event.payload.id !== current.jobId) return;
+      this.#job = event.payload;
+      // The job's end is enough to re-read the comparison, should its own event be lost.
+      if (JOB_DONE.has(event.payload.status) && current.status === 'generating')
+        void this.#refresh(current.id);
     } else if (event.event === 'comparisonsChanged') {
       if (current && event.payload.comparisonId === current.id && event.payload.kind !== 'voted')
         void this.#refresh(current.id);
@@ -179,9 +185,24 @@ export class CompareStore {
     }
   }
 
-  /** Re-reads the open comparison (a poll while it generates, in case an event came before it opened). */
+  /**
+   * Re-reads the open comparison and its job (a poll while it generates): a progress or finish event lost
+   * (it came before the view opened, or the event stream reconnected) never strands the view, since both
+   * the comparison's status and the job's progress are taken from what the server has stored.
+   */
   async refreshCurrent(): Promise<void> {
-    if (this.#current) await this.#refresh(this.#current.id);
+    const current = this.#current;
+    if (!current) return;
+    await this.#refresh(current.id);
+    const jobId = this.#current?.jobId;
+    if (jobId === null || jobId === undefined) return;
+    try {
+      const jobs = await this.#api.listJobs({ kind: 'compare', limit: 50 });
+      const job = jobs.find((j) => j.id === jobId);
+      if (job && this.#current?.jobId === jobId) this.#job = job;
+    } catch {
+      // The comparison itself was re-read; the job's progress line waits for the next poll.
+    }
   }
 
   async #refresh(comparisonId: number): Promise<void> {
