@@ -32,6 +32,8 @@ export const labelingContract = {
       encoding: z.enum(['utf8', 'base64']).default('utf8'),
       as: ImportAs.optional(),
       dataset: DatasetName.optional(),
+      // With dataset: the share of pairs held out for eval (split by prompt); none when absent.
+      evalFraction: EvalFraction.optional(),
     }),
     output: FileImportResult,
   },

@@ -89,7 +89,16 @@ export const FileImportResult = z.object({
   duplicatesSkipped: z.number().int().nonnegative(),
   /** Pair rows whose chosen and rejected are the same text: dropped, not stored (0 for prompts). */
   identicalSkipped: z.number().int().nonnegative(),
-  dataset: z.object({ id: Id, name: z.string() }).nullable(),
+  /** The dataset made of the file's pairs: every row that names a pair, new or already stored. */
+  dataset: z
+    .object({
+      id: Id,
+      name: z.string(),
+      pairs: z.number().int().nonnegative().optional(),
+      train: z.number().int().nonnegative().optional(),
+      eval: z.number().int().nonnegative().optional(),
+    })
+    .nullable(),
 });
 export type FileImportResult = z.infer<typeof FileImportResult>;
 

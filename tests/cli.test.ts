@@ -68,7 +68,12 @@ describe('dpo-workbench import and export', () => {
     const imported = cli('import', '--data-dir', first, file, '--dataset', 'prefs');
     expect([imported.status, imported.stderr]).toEqual([0, '']);
     expect(imported.stdout).toBe(
-      `imported 2 new pairs from ${file} (trl-standard: 2 rows, 0 already stored or repeated); dataset "prefs" (id 1)\n`,
+      `imported 2 new pairs from ${file} (trl-standard: 2 rows, 0 already stored or repeated); ` +
+        `dataset "prefs" (id 1: 2 pairs, 2 train / 0 eval)\n`,
+    );
+    const again = cli('import', '--data-dir', first, file, '--dataset', 'held', '--eval-fraction', '0.5');
+    expect(again.stdout).toMatch(
+      /0 new pairs .*2 already stored.*dataset "held" \(id 2: 2 pairs, 1 train \/ 1 eval\)/,
     );
     const out = path.join(work, 'out.jsonl');
     const exported = cli(

@@ -12,6 +12,12 @@ interface ImportOptions {
   dataDir: string;
   as?: ImportAs;
   dataset?: string;
+  evalFraction?: number;
+}
+
+function checkFraction(value: number): number {
+  if (!(value >= 0 && value < 1)) throw new Error(`--eval-fraction: must be in [0, 1), got ${value}`);
+  return value;
 }
 
 export function readInputFile(file: string): Uint8Array {
@@ -27,7 +33,13 @@ export function readInputFile(file: string): Uint8Array {
 export function describeImport(result: FileImportResult): string {
   const what =
     result.kind === 'pairs' ? `${result.pairsAdded} new pairs` : `${result.promptsAdded} new prompts`;
-  const dataset = result.dataset ? `; dataset "${result.dataset.name}" (id ${result.dataset.id})` : '';
+  const split =
+    result.dataset?.pairs === undefined
+      ? ''
+      : `: ${result.dataset.pairs} pairs, ${result.dataset.train} train / ${result.dataset.eval} eval`;
+  const dataset = result.dataset
+    ? `; dataset "${result.dataset.name}" (id ${result.dataset.id}${split})`
+    : '';
   return (
     `imported ${what} from ${result.fileName} (${result.format}: ${result.rows} rows, ` +
     `${result.duplicatesSkipped} already stored or repeated` +
@@ -43,11 +55,24 @@ export function registerImport(program: Command): void {
     .option('--data-dir <dir>', 'data folder (database, models, runs)', defaultDataDir())
     .option('--as <kind>', 'pairs | prompts (default: from the file)', parseChoice('--as', ImportAs.options))
     .option('--dataset <name>', 'also make the imported pairs a new dataset of this name')
+    .option(
+      '--eval-fraction <x>',
+      'with --dataset: hold out this share of pairs for eval (split by prompt)',
+      parseFloat,
+    )
     .action(async (file: string, options: ImportOptions) => {
       const bytes = readInputFile(file);
       const workbench = openWorkbench({ dataDir: path.resolve(options.dataDir), transport: 'http' });
       try {
-        const request = { fileName: file, bytes, as: options.as, dataset: options.dataset };
+        const request = {
+          fileName: file,
+          bytes,
+          as: options.as,
+          dataset: options.dataset,
+          ...(options.evalFraction === undefined
+            ? {}
+            : { evalFraction: checkFraction(options.evalFraction) }),
+        };
         console.log(describeImport(await workbench.data.imports.importFile(request)));
       } finally {
         workbench.close();

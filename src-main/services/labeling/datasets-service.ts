@@ -124,16 +124,45 @@ export function createDatasetsService(db: Database.Database, events: EventBus) {
     return dataset;
   }
 
+  const promptOfPair = db
+    .prepare<[number], string>(
+      'SELECT pr.text FROM pairs p JOIN prompts pr ON pr.id = p.prompt_id WHERE p.id = ?',
+    )
+    .pluck();
+
+  /** An import snapshot's rows split by prompt with the settings' eval fraction. */
+  function resplit(
+    snapshot: { rows: DatasetPairRow[]; counts: BuildCounts },
+    settings: { evalFraction: number; splitSeed: number },
+  ) {
+    const sides = splitRows(
+      snapshot.rows,
+      (row) => promptOfPair.get(row.pairId) ?? '',
+      () => false,
+      settings.splitSeed,
+      settings.evalFraction,
+    );
+    const rows = snapshot.rows.map((row, i) => ({ ...row, split: sides[i] ?? ('train' as const) }));
+    const evalCount = rows.filter((row) => row.split === 'eval').length;
+    return { rows, counts: { ...snapshot.counts, train: rows.length - evalCount, eval: evalCount } };
+  }
+
   /** Call inside the import's transaction, so the pairs and their snapshot are stored together. */
-  function createFromImport(name: string, fileName: string, pairs: readonly ImportedPair[]): Dataset {
+  function createFromImport(
+    name: string,
+    fileName: string,
+    pairs: readonly ImportedPair[],
+    evalFraction = 0,
+  ): Dataset {
     const settings = {
       description: `imported from ${fileName}`,
       filters: { importedFile: fileName },
-      evalFraction: 0,
+      evalFraction,
       splitSeed: 0,
     };
     const id = repo.create({ name, ...settings, filtersJson: JSON.stringify(settings.filters) });
-    const { rows, counts } = importSnapshot(pairs);
+    const snapshot = importSnapshot(pairs);
+    const { rows, counts } = evalFraction > 0 ? resplit(snapshot, settings) : snapshot;
     store(id, settings, rows, counts);
     return toDataset(requireDataset(id), repo);
   }

@@ -16,6 +16,8 @@ export interface ImportRequest {
   as?: ImportAs;
   /** Also snapshot the imported pairs as a new dataset of this name (rating = the file's preference). */
   dataset?: string;
+  /** With dataset: the eval share of its split (by prompt); 0 (no eval split) when absent. */
+  evalFraction?: number;
 }
 
 export interface ImportOffloadOptions {
@@ -93,7 +95,7 @@ export function createImportService(
       const dataset =
         request.dataset === undefined
           ? null
-          : datasets.createFromImport(request.dataset, request.fileName, counts.pairs);
+          : datasets.createFromImport(request.dataset, request.fileName, counts.pairs, request.evalFraction);
       return {
         ...base,
         rows: parsed.pairs.length,
@@ -101,7 +103,13 @@ export function createImportService(
         promptsAdded: 0,
         duplicatesSkipped: counts.duplicatesSkipped,
         identicalSkipped: parsed.pairs.length - distinct.length,
-        dataset: dataset && { id: dataset.id, name: dataset.name },
+        dataset: dataset && {
+          id: dataset.id,
+          name: dataset.name,
+          pairs: dataset.stats.pairs,
+          train: dataset.stats.train,
+          eval: dataset.stats.eval,
+        },
       };
     })();
     return result;

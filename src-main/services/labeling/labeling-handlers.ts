@@ -125,8 +125,14 @@ export function createLabelingHandlers({
   }
 
   return {
-    importFile: ({ fileName, content, encoding, as, dataset }) =>
-      imports.importFile({ fileName, bytes: decode(content, encoding), as, dataset }),
+    importFile: ({ fileName, content, encoding, as, dataset, evalFraction }) =>
+      imports.importFile({
+        fileName,
+        bytes: decode(content, encoding),
+        as,
+        dataset,
+        ...(evalFraction === undefined ? {} : { evalFraction }),
+      }),
     listDatasets: () => datasets.list(),
     getDataset: ({ datasetId }) => datasets.get(datasetId),
     createDataset: ({ name, ...settings }) => createDataset(name, settings),

@@ -1,5 +1,6 @@
 // One-click settings: TRL's defaults, with the length, batch, accumulation, epochs and cadences sized from
 // the dataset (its real token lengths and pair count) and the device; each sized value says why.
+import { stepsPlan } from '../../../src-shared/train-plan';
 import type { TrainSettings } from '../../../src-shared/train-schemas';
 import { TRAIN_DEFAULTS } from '../../train/index';
 
@@ -59,8 +60,9 @@ export function defaultTrainSettings(
     stepsPerEpoch >= 1000
       ? 1
       : Math.min(MAX_EPOCHS, Math.max(TRAIN_DEFAULTS.epochs, Math.ceil(MIN_STEPS / stepsPerEpoch)));
-  const totalSteps = epochs * stepsPerEpoch;
-  notes.push(`${epochs} epochs of ${stepsPerEpoch} steps: ${totalSteps} steps`);
+  const plan = stepsPlan(dataset.trainPairs, { batchSize, epochs, maxSteps: null });
+  const totalSteps = plan.totalSteps;
+  notes.push(plan.line);
   const every = Math.max(1, Math.round(totalSteps / 10));
   return {
     settings: {

@@ -57,6 +57,22 @@ export class CompareStore {
   get loaded(): boolean {
     return this.#loaded;
   }
+
+  /**
+   * Why B's held-out prompts cannot be compared on, in words (null when they can): B was not trained
+   * here, or the dataset of the run that trained it had no eval split.
+   */
+  heldOutProblem(modelBId: number | null): string | null {
+    if (modelBId === null) return 'Choose model B first.';
+    const run = [...this.#runs].reverse().find((r) => r.outputModelId === modelBId);
+    if (!run) return 'Model B was not trained here, so it has no held-out prompts: type prompts instead.';
+    const facts = run.config.run as { evalPairs?: unknown } | undefined;
+    if (facts?.evalPairs === 0) {
+      const dataset = run.datasetName === null ? 'its training file' : `dataset “${run.datasetName}”`;
+      return `Run ${run.id} trained B on ${dataset}, which has no eval split, so there are no held-out prompts: type prompts instead.`;
+    }
+    return null;
+  }
   get current(): Comparison | null {
     return this.#current;
   }

@@ -1,6 +1,6 @@
 // Unit tests for the Rate view's words: how a rating, a time and an import result read to a person.
 import { describe, expect, it } from 'vitest';
-import { choiceWords, excerpt, importSummary, parseTimestamp, seconds } from './format';
+import { choiceWords, excerpt, importSummary, parseTimestamp, seconds, splitDeviceLine } from './format';
 
 describe('choiceWords', () => {
   it('names the screen side the person saw, with the strength', () => {
@@ -55,5 +55,16 @@ describe('importSummary', () => {
     expect(importSummary(same)).toBe(
       '1 pair added, 0 duplicates, 2 rows dropped (chosen equals rejected) (3 rows in b.jsonl)',
     );
+  });
+});
+
+describe('splitDeviceLine', () => {
+  it('folds the reason away and leaves other lines as they are', () => {
+    expect(splitDeviceLine('CPU (no CUDA: libonnxruntime_providers_cuda.so is missing (see x))')).toEqual({
+      short: 'CPU (no CUDA)',
+      reason: 'libonnxruntime_providers_cuda.so is missing (see x)',
+    });
+    expect(splitDeviceLine('CUDA')).toEqual({ short: 'CUDA', reason: null });
+    expect(splitDeviceLine('CPU')).toEqual({ short: 'CPU', reason: null });
   });
 });

@@ -47,3 +47,10 @@ export function importSummary(result: ImportResult): string {
       : '';
   return `${counts}${identical} (${plural(result.rows, 'row')} in ${result.fileName})`;
 }
+
+/** "CPU (no CUDA: a long reason)" -> its short form and the reason apart (shown once, folded away). */
+export function splitDeviceLine(line: string): { short: string; reason: string | null } {
+  const match = /^(\w+) \(no CUDA: ([\s\S]*)\)$/.exec(line);
+  if (!match?.[1] || match[2] === undefined) return { short: line, reason: null };
+  return { short: `${match[1]} (no CUDA)`, reason: match[2] };
+}

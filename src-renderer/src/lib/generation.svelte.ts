@@ -197,7 +197,7 @@ export class GenerationSession extends CallState {
     return true;
   }
 
-  /** The most recently stored prompts (pasted, imported or from pair files), newest first. */
+  /** The most recently stored prompts (pasted, imported or from pair files), in the order they were stored. */
   async useRecent(limit: number): Promise<void> {
     const recent = await this.run(() => this.#api.listPrompts({ limit }));
     if (!recent) return;
@@ -205,7 +205,8 @@ export class GenerationSession extends CallState {
       this.fail('No prompts are stored yet: paste some or import a file.');
       return;
     }
-    this.#setPrompts(recent.map((p) => ({ promptId: p.promptId, text: p.text })));
+    // listPrompts answers newest first; the run keeps them in the order they were stored.
+    this.#setPrompts(recent.map((p) => ({ promptId: p.promptId, text: p.text })).reverse());
     this.say(`The ${recent.length} most recent prompt(s) are ready.`);
   }
 

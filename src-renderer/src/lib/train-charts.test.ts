@@ -2,7 +2,15 @@
 // (a resumed step replaced, not doubled), and the time-left format.
 import { describe, expect, it } from 'vitest';
 import type { Run } from '../../../src-shared/train-schemas';
-import { chartData, formatSeconds, mergeEvent, runFacts, TRAIN_CHARTS, type RunSeries } from './train-charts';
+import {
+  chartData,
+  formatSeconds,
+  mergeEvent,
+  runFacts,
+  tickLabels,
+  TRAIN_CHARTS,
+  type RunSeries,
+} from './train-charts';
 
 const rewards = TRAIN_CHARTS.find((c) => c.id === 'rewards')!;
 const empty = (): RunSeries => ({ train: new Map(), eval: new Map() });
@@ -58,5 +66,15 @@ describe('runFacts', () => {
       '7 train / 1 eval pairs · reference log-probs: 8 cached, 0 computed',
     );
     expect(runFacts(run({}))).toBeNull();
+  });
+});
+
+describe('tickLabels', () => {
+  it('writes tiny and huge values with exponents, others plainly, each tick distinct', () => {
+    expect(tickLabels([0, 2e-5, 4e-5, 6e-5])).toEqual(['0', '2e-5', '4e-5', '6e-5']);
+    expect(tickLabels([1.25e-4, 2.5e-4])).toEqual(['1.25e-4', '2.5e-4']);
+    expect(tickLabels([0, 0.5, 1, 1.5])).toEqual(['0', '0.5', '1', '1.5']);
+    expect(tickLabels([-0.25, 0, 0.25])).toEqual(['-0.25', '0', '0.25']);
+    expect(tickLabels([0, 200000])).toEqual(['0', '2e5']);
   });
 });

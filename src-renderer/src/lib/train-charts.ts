@@ -165,3 +165,21 @@ export function runFacts(run: Run): string | null {
     ? pairs
     : `${pairs} · reference log-probs: ${cached} cached, ${scored} computed`;
 }
+
+/**
+ * Axis tick labels that stay distinct at any scale: plain numbers from 0.01 to 10^5, exponent form
+ * (5e-5, 1.2e-4) for smaller or larger ones, so a learning rate of 5e-5 never reads "0, 0, 0".
+ */
+export function tickLabels(ticks: readonly number[]): string[] {
+  const largest = Math.max(0, ...ticks.map((tick) => Math.abs(tick)));
+  const exponent = largest !== 0 && (largest < 0.01 || largest >= 1e5);
+  return ticks.map((tick) => {
+    if (tick === 0) return '0';
+    if (exponent)
+      return tick
+        .toExponential(2)
+        .replace(/\.?0+e/, 'e')
+        .replace('e+', 'e');
+    return String(Number(tick.toPrecision(3)));
+  });
+}
