@@ -109,13 +109,32 @@ describe('conversational, HH and UltraFeedback rows', () => {
     );
   });
 
-  it('splits Anthropic HH transcripts at the last "\\n\\nAssistant:" as TRL does', async () => {
+  it("reads Anthropic HH transcripts as conversations, as TRL's hh-rlhf processing does", async () => {
     const prompt = '\n\nHuman: Hi\n\nAssistant: Hello\n\nHuman: Sky colour?\n\nAssistant:';
     const row = { chosen: `${prompt} Blue.`, rejected: `${prompt} Green.` };
+    const promptMessages = [user('Hi'), assistant('Hello'), user('Sky colour?')];
     expect(await pairsOf('hh.jsonl', JSON.stringify(row))).toEqual({
       kind: 'pairs',
       format: 'anthropic-hh',
-      pairs: [{ prompt, promptMessages: null, chosen: ' Blue.', rejected: ' Green.' }],
+      pairs: [
+        {
+          prompt: 'user: Hi\n\nassistant: Hello\n\nuser: Sky colour?',
+          promptMessages,
+          chosen: 'Blue.',
+          rejected: 'Green.',
+        },
+      ],
+    });
+    // A single question is its own text, as any one-turn prompt.
+    const one = {
+      chosen: '\n\nHuman: Why?\n\nAssistant: Because.',
+      rejected: '\n\nHuman: Why?\n\nAssistant: No.',
+    };
+    expect((await pairsOf('hh.jsonl', JSON.stringify(one))).pairs[0]).toEqual({
+      prompt: 'Why?',
+      promptMessages: [user('Why?')],
+      chosen: 'Because.',
+      rejected: 'No.',
     });
     const other = { chosen: `${prompt} Blue.`, rejected: '\n\nHuman: Other\n\nAssistant: x' };
     await expect(parse('hh.jsonl', JSON.stringify(other))).rejects.toThrow(
@@ -188,13 +207,14 @@ describe('CSV, Parquet and prompt lists', () => {
     );
   });
 
-  it('reads prompt lists: .txt by line or by blank-line block, .jsonl prompts or messages, .csv prompt column', async () => {
+  it('reads prompt lists: .txt one per line, .jsonl prompts or messages, .csv prompt column', async () => {
     expect(await parse('a.txt', 'one\ntwo\n\n')).toMatchObject({
       kind: 'prompts',
       prompts: [{ text: 'one' }, { text: 'two' }],
     });
-    expect(await parse('b.txt', 'line 1\nline 2\n\nnext\n')).toMatchObject({
-      prompts: [{ text: 'line 1\nline 2' }, { text: 'next' }],
+    // A blank line separates nothing: four lines, four prompts.
+    expect(await parse('b.txt', 'line 1\nline 2\n\nnext\r\nlast\n')).toMatchObject({
+      prompts: [{ text: 'line 1' }, { text: 'line 2' }, { text: 'next' }, { text: 'last' }],
     });
     const jsonl = `${JSON.stringify({ prompt: 'p' })}\n${JSON.stringify({ messages: [user('m')] })}`;
     expect(await parse('c.jsonl', jsonl)).toEqual({

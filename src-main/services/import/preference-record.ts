@@ -63,19 +63,45 @@ function splitTranscript(text: string): { prompt: string; completion: string } {
   return { prompt: text.slice(0, end), completion: text.slice(end) };
 }
 
+/**
+ * The turns before the final "\n\nAssistant:" as messages, as TRL's hh-rlhf-helpful-base.py script does:
+ * split at each "\n\nHuman: " / "\n\nAssistant: ", Human a user turn, Assistant an assistant turn.
+ */
+function transcriptMessages(prompt: string): ChatMessage[] {
+  const body = prompt.slice(0, prompt.length - ASSISTANT_TURN.length);
+  const parts = body.split(/\n\n(Human|Assistant): ?/);
+  const messages: ChatMessage[] = [];
+  // parts: [text before the first turn, speaker, content, speaker, content, ...]
+  for (let i = 1; i + 1 < parts.length; i += 2) {
+    const role = parts[i] === 'Human' ? 'user' : 'assistant';
+    messages.push({ role, content: parts[i + 1] ?? '' });
+  }
+  const preamble = parts[0]?.trim() ?? '';
+  if (preamble !== '' && messages[0])
+    messages[0] = { ...messages[0], content: `${preamble}\n\n${messages[0].content}` };
+  return messages;
+}
+
+/** The final assistant turn as the response: its text after "Assistant: " (TRL drops the space too). */
+function responseText(completion: string): string {
+  return completion.startsWith(' ') ? completion.slice(1) : completion;
+}
+
 function fromTranscripts(where: string, chosen: string, rejected: string): ParsedPreference {
   const c = splitTranscript(chosen);
   const r = splitTranscript(rejected);
   if (c.prompt !== r.prompt) {
     throw badFile(where, 'fields "chosen" and "rejected" are transcripts of different conversations');
   }
+  const promptMessages = transcriptMessages(c.prompt);
+  if (promptMessages.length === 0) throw badFile(where, 'field "chosen" has no Human turn before the answer');
   return {
     format: 'anthropic-hh',
     pair: {
-      prompt: c.prompt,
-      promptMessages: null,
-      chosen: requireText(where, 'chosen', c.completion),
-      rejected: requireText(where, 'rejected', r.completion),
+      prompt: renderPrompt(promptMessages),
+      promptMessages,
+      chosen: requireText(where, 'chosen', responseText(c.completion)),
+      rejected: requireText(where, 'rejected', responseText(r.completion)),
     },
   };
 }
