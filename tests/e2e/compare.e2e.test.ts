@@ -13,7 +13,7 @@ import { EventBus } from '../../src-main/services/jobs/event-bus';
 import { createDataServices } from '../../src-main/services/workbench-services';
 import { openDatabase } from '../../src-main/store/open-database';
 import { makeTempDir, removeDir } from '../../src-main/store/test-support';
-import { ARTIFACTS_DIR, launchChromium, startServer, type RunningServer } from './harness';
+import { ARTIFACTS_DIR, docScreenshot, launchChromium, startServer, type RunningServer } from './harness';
 
 let workDir: string;
 let models: CompareModels;
@@ -122,7 +122,7 @@ describe('Compare view', () => {
     expect(await page.getByTestId('result-rate').innerText()).toBe(`${rate.toFixed(1)}%`);
     expect(await page.getByTestId('result-interval').innerText()).toMatch(/^\(95% CI \d+\.\d% – \d+\.\d%\)$/);
     mkdirSync('docs', { recursive: true });
-    await page.screenshot({ path: 'docs/compare-reveal.png', fullPage: true });
+    await docScreenshot(page, 'compare-reveal.png');
 
     await page.getByTestId('compare-back').click();
     const row = page.locator('[data-testid=history-row][data-status=revealed]');

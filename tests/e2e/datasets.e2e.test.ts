@@ -1,6 +1,6 @@
 // End to end in Chromium for issue 5: rate 20 pairs by keyboard alone (tie, both bad, skip, undo, a strength,
 // a reason tag), build a dataset in the Datasets view, export it, re-import it in a fresh data folder, compare.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -154,9 +154,8 @@ describe('labeling and datasets in Chromium', () => {
     expect(triples(readFileSync(exportedPath, 'utf8'))).toHaveLength(18);
     await page.getByTestId('export-result').waitFor();
 
-    const screenshot = path.join(ARTIFACTS_DIR, 'datasets-view.png');
-    await page.screenshot({ path: screenshot, fullPage: true });
-    copyFileSync(screenshot, path.resolve('docs/datasets-view.png'));
+    // docs/datasets-view.png comes from first-session.e2e.test.ts.
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'datasets-detail.png'), fullPage: true });
   });
 
   it('re-imports the export into a fresh data folder with the same pairs', async () => {

@@ -1,8 +1,8 @@
 // End to end in Chromium for the Generate view: the embedded tiny model (registered when the server opens),
 // two pasted prompts, N = 3 with a fixed seed, text streamed while the job runs, candidates listed per
 // prompt with log-prob and finish reason, "send to rating" with all pairs, and the Rate view serving those
-// pairs. Saves docs/generate-view.png.
-import { copyFileSync, rmSync } from 'node:fs';
+// pairs.
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,8 +87,8 @@ describe('Generate view', () => {
     // The final streamed text of each candidate is one of the stored texts.
     const storedTexts = await page.locator('[data-testid=stored-candidate] pre').allTextContents();
     expect(storedTexts.some((text) => streamed.includes(text))).toBe(true);
-    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'generate-view.png'), fullPage: true });
-    copyFileSync(path.join(ARTIFACTS_DIR, 'generate-view.png'), path.resolve('docs/generate-view.png'));
+    // docs/generate-view.png comes from first-session.e2e.test.ts.
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'generate-detail.png'), fullPage: true });
   });
 
   it('sends the candidates to rating as all pairs and the Rate view serves them', async () => {
@@ -122,9 +122,11 @@ describe('Generate view', () => {
       limit: 1,
     });
     expect(job).toMatchObject({ id: jobId, status: 'cancelled' });
-    // The stored prompts can be taken up again, newest first.
+    // The 20 most recent stored prompts can be taken up again, in the order they were stored.
     await page.getByTestId('prompt-recent').click();
     await expect.poll(() => page.getByTestId('prompt-count').getAttribute('data-count')).toBe('20');
-    expect(await page.locator('[data-testid=prompt-block] h3').first().textContent()).toBe(texts.at(-1));
+    const headings = page.locator('[data-testid=prompt-block] h3');
+    expect(await headings.first().textContent()).toBe(texts.at(-20));
+    expect(await headings.last().textContent()).toBe(texts.at(-1));
   });
 });

@@ -1,11 +1,23 @@
 // End-to-end harness: the real CLI server (`serve --port 0`) on a temporary data folder, and Debian's
 // Chromium driven by playwright-core.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const ARTIFACTS_DIR = path.resolve('tests/e2e/artifacts');
+
+/**
+ * A screenshot for the docs: always written to the (ignored) artifacts folder; copied over docs/<name> only
+ * when UPDATE_SCREENSHOTS=1, so an ordinary test run leaves the work tree clean.
+ */
+export async function docScreenshot(page: Page, name: string, fullPage = true): Promise<string> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const file = path.join(ARTIFACTS_DIR, name);
+  await page.screenshot({ path: file, fullPage });
+  if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(file, path.resolve('docs', name));
+  return file;
+}
 
 export interface RunningServer {
   url: string;

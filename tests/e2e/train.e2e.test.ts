@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelVersion } from '../../src-shared/api-models';
 import type { FileImportResult } from '../../src-shared/schemas';
 import { writeCheckpointFixture } from '../../src-main/generate/checkpoint-fixture';
-import { callApi, launchChromium, startServer, type RunningServer } from './harness';
+import { ARTIFACTS_DIR, callApi, launchChromium, startServer, type RunningServer } from './harness';
 
 const STEPS = 8;
 let workDir: string;
@@ -112,7 +112,8 @@ describe('Train view', () => {
       /^\d+ train \/ \d+ eval pairs · reference log-probs: 0 cached, 8 computed$/,
     );
     await page.getByTestId('run-model').waitFor();
-    await page.screenshot({ path: 'docs/train-view.png', fullPage: true });
+    // docs/train-view.png comes from first-session.e2e.test.ts.
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'train-detail.png'), fullPage: true });
 
     const models = await apiCall<ModelVersion[]>('listModels', {});
     const tuned = models.find((m) => m.kind === 'trained');
