@@ -3,9 +3,10 @@
 // binary cannot be had, this says so plainly and points to browser mode instead of failing with a trace.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,7 +24,27 @@ function electronBinary() {
   return existsSync(pathFile) ? path.join(electronDir, 'dist', readFileSync(pathFile, 'utf8')) : null;
 }
 
-function ensureElectron() {
+/**
+ * The folder @electron/get looks in for the release zip before downloading it: its cache root (the
+ * electron_config_cache variable, else ~/.cache/electron) and a folder named by the sha256 of the zip's
+ * download address; the root alone when that cannot be worked out.
+ */
+async function cacheFolderOf(version, zip) {
+  const cacheRoot = process.env.electron_config_cache ?? path.join(homedir(), '.cache', 'electron');
+  try {
+    const electronDir = path.join(root, 'node_modules/electron');
+    const getDir = path.dirname(createRequire(path.join(electronDir, 'index.js')).resolve('@electron/get'));
+    const { getArtifactRemoteURL } = await import(pathToFileURL(path.join(getDir, 'artifact-utils.js')).href);
+    const { Cache } = await import(pathToFileURL(path.join(getDir, 'Cache.js')).href);
+    const details = { version, artifactName: 'electron', platform: process.platform, arch: process.arch };
+    const url = await getArtifactRemoteURL(details);
+    return path.dirname(new Cache(cacheRoot).getCachePath(url, zip));
+  } catch {
+    return cacheRoot;
+  }
+}
+
+async function ensureElectron() {
   let binary = electronBinary();
   if (binary && existsSync(binary)) return binary;
   console.log('Fetching the Electron binary (first start only)...');
@@ -39,8 +60,16 @@ function ensureElectron() {
       .split('\n')
       .find((line) => /error/i.test(line))
       ?.trim() ?? 'unknown reason';
+  const version = JSON.parse(
+    readFileSync(path.join(root, 'node_modules/electron/package.json'), 'utf8'),
+  ).version;
+  const zip = `electron-v${version}-${process.platform}-${process.arch}.zip`;
+  const cache = await cacheFolderOf(version, zip);
   fail(
     `The desktop window needs the Electron binary, and it could not be downloaded (${reason}).\n` +
+      'If Electron is already on this machine, use it instead of a download:\n' +
+      `  - an unpacked Electron ${version} folder: ELECTRON_OVERRIDE_DIST_PATH=/path/to/that/folder npm start\n` +
+      `  - or its release zip, ${zip}, copied into ${cache}/ (the cache the installer looks in first), then npm start\n` +
       'Browser mode runs the same workbench without it: npm run web (then open the printed address).',
   );
 }
@@ -101,7 +130,7 @@ function ensureSqliteForElectron() {
   }
 }
 
-const electron = ensureElectron();
+const electron = await ensureElectron();
 const sqliteBinding = ensureSqliteForElectron();
 if (
   !run(
