@@ -51,6 +51,8 @@ export class GenerationSession extends CallState {
   #runs = $state.raw<readonly GenerationRunSummary[]>([]);
   /** The run whose candidates are shown (and sent to rating); null before any run. */
   #runId = $state<number | null>(null);
+  /** Where the last message belongs: beside the prompt inputs, or beside "Send to rating". */
+  #messageAt = $state<'prompts' | 'send'>('prompts');
   settings = $state<SamplingForm>(samplingDefaults(undefined));
 
   constructor(api: WorkbenchClient) {
@@ -87,6 +89,15 @@ export class GenerationSession extends CallState {
   }
   get runId(): number | null {
     return this.#runId;
+  }
+  get messageAt(): 'prompts' | 'send' {
+    return this.#messageAt;
+  }
+
+  /** A message shown where the action that caused it was. */
+  #sayAt(place: 'prompts' | 'send', message: string): void {
+    this.#messageAt = place;
+    this.say(message);
   }
 
   streamed(promptId: number, candidate: number): string | undefined {
@@ -193,7 +204,7 @@ export class GenerationSession extends CallState {
     const added = await this.run(() => this.#api.addPrompts({ texts }));
     if (!added) return false;
     this.#setPrompts(added.promptIds.map((promptId, i) => ({ promptId, text: texts[i] ?? '' })));
-    this.say(`${texts.length} prompt(s) ready (${added.promptsAdded} new).`);
+    this.#sayAt('prompts', `${texts.length} prompt(s) ready (${added.promptsAdded} new).`);
     return true;
   }
 
@@ -207,7 +218,7 @@ export class GenerationSession extends CallState {
     }
     // listPrompts answers newest first; the run keeps them in the order they were stored.
     this.#setPrompts(recent.map((p) => ({ promptId: p.promptId, text: p.text })).reverse());
-    this.say(`The ${recent.length} most recent prompt(s) are ready.`);
+    this.#sayAt('prompts', `The ${recent.length} most recent prompt(s) are ready.`);
   }
 
   /** Imports a .txt / .jsonl / .csv / .parquet prompt file and makes its prompts this run's prompts. */
@@ -231,7 +242,8 @@ export class GenerationSession extends CallState {
     if (!imported) return;
     this.#setPrompts(imported.prompts);
     const { result } = imported;
-    this.say(
+    this.#sayAt(
+      'prompts',
       `${result.fileName}: ${result.rows} rows (${result.format}), ${result.promptsAdded} new prompts, ` +
         `${result.duplicatesSkipped} already stored.`,
     );
@@ -327,7 +339,8 @@ export class GenerationSession extends CallState {
       return sum;
     });
     if (!totals) return;
-    this.say(
+    this.#sayAt(
+      'send',
       `${totals.pairsAdded} pair(s) sent to rating from ${promptIds.length} prompt(s) of run ${this.#runId}; ` +
         `${totals.duplicatesSkipped} already there, ${totals.dropped} near-duplicate candidate(s) left out.` +
         (note ? ` Note: ${note}.` : ''),
