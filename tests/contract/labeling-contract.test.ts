@@ -42,7 +42,7 @@ describe.each(TRANSPORTS)('labeling API over %s', (_name, makeTransport) => {
       promptsAdded: 0,
       duplicatesSkipped: 0,
       identicalSkipped: 0,
-      dataset: { id: 1, name: 'ten' },
+      dataset: { id: 1, name: 'ten', pairs: 10, train: 10, eval: 0 },
     });
     const rebuilt = await api.rebuildDataset({ datasetId: 1, evalFraction: 0.3, splitSeed: 4 });
     // Seed 4 hashes 3 of the 10 prompts below 0.3.
