@@ -45,7 +45,7 @@ describe.each(TRANSPORTS)('labeling API over %s', (_name, makeTransport) => {
       dataset: { id: 1, name: 'ten', pairs: 10, train: 10, eval: 0 },
     });
     const rebuilt = await api.rebuildDataset({ datasetId: 1, evalFraction: 0.3, splitSeed: 4 });
-    // Seed 4 hashes 3 of the 10 prompts below 0.3.
+    // An eval share of 0.3 of 10 one-pair prompts: 3 held out.
     expect([rebuilt.stats.train, rebuilt.stats.eval]).toEqual([7, 3]);
     const preview = await api.previewDataset({ datasetId: 1, limit: 2 });
     expect(preview.total).toBe(10);
