@@ -120,7 +120,7 @@ describe('training runs in the app', () => {
     expect(worstLagMs).toBeLessThan(500); // the main thread kept answering (a blocked one stalls for seconds)
     expect(run.config).toMatchObject({
       batchSize: 2,
-      run: { trainPairs: 7, evalPairs: 1, scoredReferencePairs: 8 },
+      run: { trainPairs: 6, evalPairs: 2, scoredReferencePairs: 8 }, // 25 % of 8 pairs held out
     });
 
     const detail = train.detail(runId);
@@ -280,8 +280,8 @@ describe('training runs in the app', () => {
   it('sizes one-click defaults from the tokenized dataset and says why', async () => {
     const defaults = await service().defaults(datasetId, baseModelId);
     expect(defaults).toMatchObject({
-      trainPairs: 7, // the dataset's own split (by prompt hash, seed 1)
-      evalPairs: 1,
+      trainPairs: 6, // the dataset's own split: 25 % of its 8 pairs, by prompt (hash order, seed 1)
+      evalPairs: 2,
       device: 'cpu',
       deviceLine: 'CPU (no CUDA: no GPU here)',
     });
