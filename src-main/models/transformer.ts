@@ -27,7 +27,7 @@ import {
 import type { LayerSpec, ModelConfig } from './config';
 import { forwardContext, layerMask, rotate, type ForwardContext } from './forward-context';
 import type { LoraWeights } from './lora';
-import type { FloatTensor } from './safetensors';
+import { widen, type WeightTensor } from './safetensors';
 
 /** A LoRA pair on one projection as graph tensors: y += scale * (x A^T) B^T, A (r, in), B (out, r) (PEFT). */
 export interface LoraTensors {
@@ -36,13 +36,17 @@ export interface LoraTensors {
   scale: number;
 }
 
-/** The frozen weights as graph params (initializers), looked up by canonical name; LoRA on projections. */
+/**
+ * The weights by canonical name; LoRA on projections. Frozen ones are fed weights (Graph.weight): kept out
+ * of the model in their stored dtype, one copy shared by every graph, widened to float32 where used. For
+ * full-parameter training they are trainable float32 params instead.
+ */
 class Weights {
   private readonly params = new Map<string, Tensor>();
 
   constructor(
     private readonly graph: Graph,
-    private readonly weights: ReadonlyMap<string, FloatTensor>,
+    private readonly weights: ReadonlyMap<string, WeightTensor>,
     private readonly lora: ReadonlyMap<string, LoraTensors> | undefined,
     private readonly trainable = false,
   ) {}
@@ -52,7 +56,9 @@ class Weights {
     if (cached) return cached;
     const w = this.weights.get(name);
     if (!w) throw new Error(`transformer: weight ${name} is missing (load it with loadCheckpoint)`);
-    const param = this.graph.param(name, w.data, w.dims, { trainable: this.trainable });
+    const param = this.trainable
+      ? this.graph.param(name, widen(w).data, w.dims, { trainable: true })
+      : this.graph.weight(name, 'dtype' in w ? w.dtype : 'float32', w.data, w.dims);
     this.params.set(name, param);
     return param;
   }
@@ -186,7 +192,7 @@ export interface ForwardInputs {
 /** Logits (B, T, V) and each layer's updated KV cache. The causal mask goes by index, P..P+T-1. */
 export function forward(
   c: ModelConfig,
-  weights: ReadonlyMap<string, FloatTensor>,
+  weights: ReadonlyMap<string, WeightTensor>,
   inputs: ForwardInputs,
 ): { logits: Tensor; cache: KvCache[] } {
   const g = inputs.inputIds.graph;
@@ -244,7 +250,7 @@ function optionalInputs(g: Graph, options: GraphOptions): Pick<ForwardInputs, 'p
  */
 export function buildScoringGraph(
   c: ModelConfig,
-  weights: ReadonlyMap<string, FloatTensor>,
+  weights: ReadonlyMap<string, WeightTensor>,
   options: GraphOptions = {},
 ): Graph {
   const g = new Graph();
@@ -266,7 +272,7 @@ export function buildScoringGraph(
  */
 export function buildCachedStepGraph(
   c: ModelConfig,
-  weights: ReadonlyMap<string, FloatTensor>,
+  weights: ReadonlyMap<string, WeightTensor>,
   options: GraphOptions & { past: boolean },
 ): Graph {
   const g = new Graph();
