@@ -2,7 +2,6 @@
 import {
   checkDataMatches,
   filledArray,
-  ONNX_DTYPE,
   toFloat16Bits,
   type DType,
   type TensorData,
@@ -130,21 +129,15 @@ export class Graph {
   }
 
   /**
-   * A frozen weight kept outside the model in its stored dtype (see FedWeight), widened to float32 inside
-   * the graph where it is used: BF16 by BitCast + Cast, F16 by Cast. `data` is the stored words.
+   * A frozen weight kept outside the model in its stored dtype (see FedWeight): the leaf holds the stored
+   * words (float32, float16, or BF16 as uint16); `widenWeight` (weights.ts) makes float32 of it where used.
    */
   weight(name: string, stored: WeightDType, data: TensorData, shape: readonly number[]): Tensor {
     this.claimName('weight', name);
     const dtype = stored === 'bfloat16' ? 'uint16' : stored;
     checkSize(`weight ${name}`, data, shape);
     checkDataMatches(`weight ${name}`, dtype, data);
-    const leaf = this.leaf({ kind: 'weight', name, data }, dtype, shape);
-    if (stored === 'float32') return leaf;
-    const words =
-      stored === 'bfloat16'
-        ? this.apply1('BitCast', [leaf], { to: int(ONNX_DTYPE.bfloat16) }, 'bfloat16', shape)
-        : leaf;
-    return this.apply1('Cast', [words], { to: int(ONNX_DTYPE.float32) }, 'float32', shape);
+    return this.leaf({ kind: 'weight', name, data }, dtype, shape);
   }
 
   /** The fed weights, in graph order (the emitter decides which of them a model takes). */
