@@ -156,7 +156,8 @@ export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel
       memoryWeights.push({ path, data, name: t.name });
       initializers.push({
         name: t.name,
-        dataType: ONNX_DTYPE[t.dtype],
+        // BF16 words are stored as BF16: no BitCast needed (and none is registered on CUDA, see below).
+        dataType: ONNX_DTYPE[t.dtype === 'uint16' ? 'bfloat16' : t.dtype],
         dims: [...(t.shape as number[])],
         dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
         externalData: [
@@ -168,12 +169,16 @@ export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel
     } else if (leaf) {
       addInitializer(t, leaf.data);
     } else {
+      // With BF16 initializers ('memory') the words already are bfloat16: BitCast (which onnxruntime's CUDA
+      // provider does not register) becomes an Identity.
+      const op = node.op === 'BitCast' && weightMode === 'memory' ? 'Identity' : node.op;
       nodes.push({
         name: `${node.op}_${node.id}`,
-        opType: node.op,
+        opType: op,
         input: node.inputs.map((x) => x.name),
         output: node.outputs.map((x) => x.name),
-        attribute: Object.entries(node.attrs).map(([name, attr]) => attribute(name, attr)),
+        attribute:
+          op === 'Identity' ? [] : Object.entries(node.attrs).map(([name, attr]) => attribute(name, attr)),
       });
     }
   }

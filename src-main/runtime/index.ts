@@ -13,3 +13,4 @@ export { graphModel, graphSource, type GraphModel } from './graph-model';
 export { EngineSession } from './session';
 export { SessionWorker, type RunOptions } from './worker-client';
 export type { OpenResult } from './worker-protocol';
+export { CUDA_KERNELS, type CudaKernel, type OnnxTypeName } from './cuda-kernels';
