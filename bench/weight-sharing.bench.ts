@@ -54,7 +54,7 @@ function buildModel(option: Option, dataFile: string): Uint8Array {
   ];
   let y = 'x';
   let offset = 0;
-  if (GATE) inits.push({ name: 'zero', dataType: T.INT64, dims: [], int64Data: [0] });
+  if (GATE && bf16) inits.push({ name: 'zero', dataType: T.INT64, dims: [], int64Data: [0] });
   for (const w of weightNames()) {
     const bytes = w.dims[0] * w.dims[1] * (bf16 ? 2 : 4);
     if (asInputs) {
