@@ -10,7 +10,7 @@ import {
   qwen25_05bConfig,
   writeRandomCheckpoint,
 } from '../bench/random-checkpoint';
-import { loadCheckpoint } from '../src-main/models/index';
+import { loadCheckpoint, widen } from '../src-main/models/index';
 
 const count = (c: ReturnType<typeof qwen25_05bConfig>): number =>
   plannedTensors(c).reduce((n, t) => n + t.shape.reduce((a, d) => a * d, 1), 0);
@@ -29,7 +29,7 @@ describe('random real-shape checkpoints', () => {
       const qwen = loadCheckpoint(join(dir, 'qwen'));
       expect(qwen.config.qkvBias).toBe(true);
       expect(qwen.weights.get('layers.1.attn.k.weight')?.dims).toEqual([128, 896]);
-      const q = qwen.weights.get('layers.0.attn.q.weight')?.data as Float32Array;
+      const q = widen(qwen.weights.get('layers.0.attn.q.weight')!).data; // stored as BF16 words
       const std = Math.sqrt(q.reduce((s, v) => s + v * v, 0) / q.length);
       expect(std).toBeGreaterThan(0.019);
       expect(std).toBeLessThan(0.021);
