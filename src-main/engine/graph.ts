@@ -1,11 +1,5 @@
 // The graph: symbolic tensors, the nodes that produce them, and the leaves (inputs, params, constants).
-import {
-  checkDataMatches,
-  filledArray,
-  toFloat16Bits,
-  type DType,
-  type TensorData,
-} from './dtype';
+import { checkDataMatches, filledArray, toFloat16Bits, type DType, type TensorData } from './dtype';
 import { formatShape, staticSize, type Shape } from './shape';
 
 /** An ONNX attribute, typed so the emitter never guesses between int and float. */

@@ -31,6 +31,7 @@ export function widenWeight(words: Tensor, after?: Tensor): Tensor {
     x = g.apply1('Reshape', [words, dims], {}, words.dtype, words.shape);
   }
   if (stored === 'float32') return x;
-  if (stored === 'bfloat16') x = g.apply1('BitCast', [x], { to: int(ONNX_DTYPE.bfloat16) }, 'bfloat16', x.shape);
+  if (stored === 'bfloat16')
+    x = g.apply1('BitCast', [x], { to: int(ONNX_DTYPE.bfloat16) }, 'bfloat16', x.shape);
   return g.apply1('Cast', [x], { to: int(ONNX_DTYPE.float32) }, 'float32', x.shape);
 }
