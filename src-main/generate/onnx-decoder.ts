@@ -79,7 +79,8 @@ export class OnnxDecoder implements DecoderModel<OnnxCache> {
         device: options.device ?? 'auto',
         ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
       };
-      const opened = await worker.openGraph(graphModel(graph), settings, moveWeights);
+      const model = graphModel(graph, { cpuOnly: settings.device === 'cpu' });
+      const opened = await worker.openGraph(model, settings, moveWeights);
       return new OnnxDecoder(checkpoint, worker, opened.session, opened.device, opened.reason);
     } catch (error) {
       await worker.terminate();

@@ -9,18 +9,21 @@ import type { Feeds } from './host-tensor';
 export interface GraphModel {
   /** The model with the frozen weights as graph inputs (the CPU). */
   withInputs: Uint8Array;
-  /** The model with the frozen weights as initializers whose bytes come from memory (CUDA). */
-  withMemoryInitializers: Uint8Array;
+  /** The model with the frozen weights as initializers whose bytes come from memory (CUDA); null: CPU only. */
+  withMemoryInitializers: Uint8Array | null;
   /** The in-memory file of each weight in `withMemoryInitializers`, by weight name. */
   memoryFiles: { name: string; path: string }[];
   /** The weights as fed: stored words (BF16 as uint16), the checkpoint's own arrays. */
   weights: Feeds;
 }
 
-/** Emits `graph` twice (small: the weights stay out of both) and collects its live fed weights. */
-export function graphModel(graph: Graph): GraphModel {
+/**
+ * Emits `graph` for the CPU and, unless `cpuOnly`, for CUDA (small: the weights stay out of both), and
+ * collects its live fed weights.
+ */
+export function graphModel(graph: Graph, options: { cpuOnly?: boolean } = {}): GraphModel {
   const inputs = emitModel(graph, { weights: 'inputs' });
-  const memory = emitModel(graph, { weights: 'memory' });
+  const memory = options.cpuOnly ? null : emitModel(graph, { weights: 'memory' });
   const byName = new Map(graph.weights().map((w) => [w.name, w]));
   const weights: Feeds = {};
   for (const name of inputs.weightInputs) {
@@ -30,8 +33,8 @@ export function graphModel(graph: Graph): GraphModel {
   }
   return {
     withInputs: inputs.model,
-    withMemoryInitializers: memory.model,
-    memoryFiles: memory.memoryWeights.map(({ name, path }) => ({ name, path })),
+    withMemoryInitializers: memory?.model ?? null,
+    memoryFiles: memory?.memoryWeights.map(({ name, path }) => ({ name, path })) ?? [],
     weights,
   };
 }
@@ -39,6 +42,8 @@ export function graphModel(graph: Graph): GraphModel {
 /** The session source for `device`, and the feeds every run of that session gets. */
 export function graphSource(m: GraphModel, device: Device): ModelSource & { bound: Feeds } {
   if (device === 'cpu') return { model: m.withInputs, bound: m.weights };
+  if (m.withMemoryInitializers === null)
+    throw new Error('graphSource: this graph model was made for the CPU only');
   const externalData = m.memoryFiles.map(({ name, path }) => {
     const { data } = m.weights[name] as Feeds[string];
     return { path, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };

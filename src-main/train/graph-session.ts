@@ -15,7 +15,8 @@ export async function openGraph(
   _name: string,
   options: { device?: DeviceRequest; intraOpThreads?: number } = {},
 ): Promise<OpenedGraph> {
-  const session = await EngineSession.openGraph(graphModel(graph), options);
+  const model = graphModel(graph, { cpuOnly: options.device === 'cpu' });
+  const session = await EngineSession.openGraph(model, options);
   return { session, close: () => session.release() };
 }
 
