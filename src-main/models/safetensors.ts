@@ -210,10 +210,10 @@ export class SafetensorsFile {
     return { start: this.dataStart + info.begin, end: this.dataStart + info.end };
   }
 
-  /** The tensor's raw little-endian bytes (any dtype), read from disk now (into `into` when given). */
-  readRaw(name: string, into?: Uint8Array): Uint8Array {
+  /** The tensor's raw little-endian bytes (any dtype), read from disk now. */
+  readRaw(name: string): Uint8Array {
     const info = this.info(name);
-    const bytes = into ?? new Uint8Array(info.end - info.begin);
+    const bytes = new Uint8Array(info.end - info.begin);
     const fd = openSync(this.path, 'r');
     try {
       const read = readSync(fd, bytes, 0, bytes.length, this.dataStart + info.begin);
