@@ -1,8 +1,10 @@
 // Best-of-8 sampling, 64 new tokens, workbench (runGeneration: prefill once, fork the cache, batched decode in
 // the session worker) vs a PyTorch loop with a KV cache (bench/generate_torch.py: prefill once, expand the
 // cache to 8 rows, the same warpers), on CPU with the same thread count, on a random model shaped like
-// SmolLM2-135M written as a Hugging Face checkpoint to a temporary folder.
-// Run: npm run bench:generate   (BENCH_THREADS default all cores, BENCH_REPEATS default 3, BENCH_LAYERS 30)
+// SmolLM2-135M (F32), or with BENCH_MODEL=qwen2.5-0.5b one shaped like Qwen2.5-0.5B (BF16, bench/random-
+// checkpoint.ts), written as a Hugging Face checkpoint to a temporary folder. Prints peak RSS of both sides.
+// Run: npm run bench:generate   (BENCH_THREADS default all cores, BENCH_REPEATS default 3, BENCH_LAYERS 30;
+// BENCH_MODEL smollm2-135m (default) or qwen2.5-0.5b)
 // or `npx tsx bench/generate.bench.ts write DIR` to write the checkpoint alone.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { characterTokenizerJson, PRINTABLE_CHARACTERS } from '../src-main/generate/checkpoint-fixture';
 import { loadGenerator } from '../src-main/generate/index';
 import { runGeneration, type GenerationRequest } from '../src-main/services/generate/generate-job';
+import { KNOWN_CONFIGS, writeRandomCheckpoint } from './random-checkpoint';
 import { smolLm2Config, writeRandomLlama } from './smollm2-checkpoint';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
@@ -21,14 +24,19 @@ const [N, NEW_TOKENS] = [8, 64];
 const SAMPLING = { temperature: 1, topK: 50, topP: 0.9 };
 const PROMPT = 'Write a short note to a friend about the weather this week.';
 
-const CONFIG = smolLm2Config(LAYERS);
+const MODEL = process.env.BENCH_MODEL ?? 'smollm2-135m';
+const REAL = KNOWN_CONFIGS[MODEL]?.();
+if (MODEL !== 'smollm2-135m' && !REAL)
+  throw new Error(`BENCH_MODEL: smollm2-135m or ${Object.keys(KNOWN_CONFIGS).join(', ')}`);
+const CONFIG = REAL ?? smolLm2Config(LAYERS);
 
 /**
  * The tokenizer: the printable characters (so the prompt encodes), then filler tokens that decode to short
  * words, filling the vocabulary. generation_config.json sets no eos, so every candidate runs 64 tokens.
  */
 function writeModel(dir: string): void {
-  writeRandomLlama(dir, CONFIG);
+  if (REAL) writeRandomCheckpoint(dir, REAL);
+  else writeRandomLlama(dir, smolLm2Config(LAYERS));
   const tokens = ['<unk>', '<s>', '</s>', ...PRINTABLE_CHARACTERS];
   for (let i = tokens.length; i < CONFIG.vocab_size; i++) tokens.push(` w${i}`);
   const files = {
@@ -48,6 +56,7 @@ interface TorchResult {
   threads: number;
   torch: string;
   blas: string[];
+  maxRssMiB: number;
 }
 
 function torchReference(dir: string, promptIds: number[]): TorchResult {
@@ -103,7 +112,7 @@ async function main(): Promise<void> {
     const load = `load average (1 min) at start ${startLoad.toFixed(1)}, at end ${(loadavg()[0] as number).toFixed(1)}`;
     console.log(
       `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores; threads: ${THREADS} ` +
-        `(ORT intra-op, torch.set_num_threads); model: SmolLM2-135M shape, ${LAYERS} layers, F32; ` +
+        `(ORT intra-op, torch.set_num_threads); model: ${REAL ? `${MODEL} shape, BF16` : `SmolLM2-135M shape, ${LAYERS} layers, F32`}; ` +
         `prompt ${promptIds.length} tokens, best-of-${N}, ${NEW_TOKENS} new tokens, ` +
         `temperature ${SAMPLING.temperature}, top-k ${SAMPLING.topK}, top-p ${SAMPLING.topP}; ` +
         `1 warm-up + median of ${REPEATS}`,
@@ -126,6 +135,8 @@ async function main(): Promise<void> {
       `runs s     workbench ${seconds.map((s) => s.toFixed(2)).join(' ')} | torch ${torch.seconds.map((s) => s.toFixed(2)).join(' ')}`,
     );
     console.log(`workbench load (checkpoint, graph, session): ${loadSeconds.toFixed(1)} s; ${load}`);
+    const workbenchRss = process.resourceUsage().maxRSS / 1024; // this process, the generator's worker included
+    console.log(`peak RSS MiB: workbench ${workbenchRss.toFixed(0)}, torch ${torch.maxRssMiB.toFixed(0)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -17,7 +17,9 @@ import time
 
 import torch
 import torch.nn.functional as F
-from torch_common import read_safetensors, rotate_half
+import resource
+
+from torch_common import loaded_blas, read_safetensors, refuse_netlib, rotate_half
 
 DIR, S = pathlib.Path(sys.argv[1]), json.loads(sys.argv[2])
 torch.set_num_threads(S["threads"])
@@ -26,13 +28,20 @@ torch.manual_seed(0)
 
 CFG = json.loads((DIR / "config.json").read_text())
 W = read_safetensors(DIR / "model.safetensors")
-C, NH, KV, D = CFG["hidden_size"], CFG["num_attention_heads"], CFG["num_key_value_heads"], CFG["head_dim"]
+C, NH, KV = CFG["hidden_size"], CFG["num_attention_heads"], CFG["num_key_value_heads"]
+D = CFG.get("head_dim", C // NH)
 EPS = CFG["rms_norm_eps"]
 INV_FREQ = 1.0 / (CFG["rope_theta"] ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
 
 
 def rms_norm(x, w):
     return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + EPS))
+
+
+def proj(h, name):
+    """h @ W^T (+ b where the checkpoint has a bias: Qwen2's q, k, v)."""
+    y = h @ W[name + ".weight"].T
+    return y + W[name + ".bias"] if name + ".bias" in W else y
 
 
 def step(ids, past):
@@ -49,9 +58,9 @@ def step(ids, past):
     for layer in range(CFG["num_hidden_layers"]):
         p = f"model.layers.{layer}."
         h = rms_norm(x, W[p + "input_layernorm.weight"])
-        q = (h @ W[p + "self_attn.q_proj.weight"].T).view(B, T, NH, D).transpose(1, 2)
-        k = (h @ W[p + "self_attn.k_proj.weight"].T).view(B, T, KV, D).transpose(1, 2)
-        v = (h @ W[p + "self_attn.v_proj.weight"].T).view(B, T, KV, D).transpose(1, 2)
+        q = proj(h, p + "self_attn.q_proj").view(B, T, NH, D).transpose(1, 2)
+        k = proj(h, p + "self_attn.k_proj").view(B, T, KV, D).transpose(1, 2)
+        v = proj(h, p + "self_attn.v_proj").view(B, T, KV, D).transpose(1, 2)
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
         if past is not None:
             k, v = torch.cat([past[layer][0], k], dim=2), torch.cat([past[layer][1], v], dim=2)
@@ -99,12 +108,8 @@ def generate():
     return torch.cat(generated, dim=1)
 
 
-def loaded_blas():
-    with open("/proc/self/maps") as maps:
-        return sorted({line.split()[-1] for line in maps if "blas" in line.lower()})
-
-
 def main():
+    refuse_netlib(loaded_blas())
     seconds = []
     with torch.inference_mode():
         for run in range(S["repeats"] + 1):
@@ -113,7 +118,8 @@ def main():
             if run > 0:
                 seconds.append(time.perf_counter() - start)
     print(json.dumps({"seconds": seconds, "tokens": out.numel(), "threads": torch.get_num_threads(),
-                      "torch": torch.__version__, "blas": loaded_blas()}))
+                      "torch": torch.__version__, "blas": loaded_blas(),
+                      "maxRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 if __name__ == "__main__":

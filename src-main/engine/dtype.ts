@@ -3,13 +3,19 @@ import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
-export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'bool';
+/**
+ * `bfloat16` and `uint16` hold raw 16-bit words: a checkpoint's BF16 weights enter a graph as `uint16` (the
+ * type onnxruntime-node can feed) and become `bfloat16` by a BitCast, then float32 by a Cast.
+ */
+export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'uint16' | 'int64' | 'bool';
 
 /** The typed array that holds each dtype's data (float16 as raw IEEE half bits, bool as 0/1 bytes). */
 export interface TypedArrayFor {
   float32: Float32Array;
   float64: Float64Array;
   float16: Uint16Array;
+  bfloat16: Uint16Array;
+  uint16: Uint16Array;
   int64: BigInt64Array;
   bool: Uint8Array;
 }
@@ -20,6 +26,8 @@ export const ONNX_DTYPE: Record<DType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   float64: onnx.TensorProto.DataType.DOUBLE,
   float16: onnx.TensorProto.DataType.FLOAT16,
+  bfloat16: onnx.TensorProto.DataType.BFLOAT16,
+  uint16: onnx.TensorProto.DataType.UINT16,
   int64: onnx.TensorProto.DataType.INT64,
   bool: onnx.TensorProto.DataType.BOOL,
 };
@@ -28,6 +36,8 @@ export const BYTES_PER_ELEMENT: Record<DType, number> = {
   float32: 4,
   float64: 8,
   float16: 2,
+  bfloat16: 2,
+  uint16: 2,
   int64: 8,
   bool: 1,
 };
@@ -45,6 +55,10 @@ export function filledArray(dtype: DType, size: number, value: number): TensorDa
       return new Float64Array(size).fill(value);
     case 'float16':
       return new Uint16Array(size).fill(toFloat16Bits(value));
+    case 'bfloat16':
+      return new Uint16Array(size).fill(new Uint32Array(Float32Array.of(value).buffer)[0]! >>> 16);
+    case 'uint16':
+      return new Uint16Array(size).fill(value);
     case 'int64':
       return new BigInt64Array(size).fill(BigInt(Math.trunc(value)));
     case 'bool':
@@ -57,7 +71,7 @@ export function checkDataMatches(where: string, dtype: DType, data: TensorData):
   const ok =
     (dtype === 'float32' && data instanceof Float32Array) ||
     (dtype === 'float64' && data instanceof Float64Array) ||
-    (dtype === 'float16' && data instanceof Uint16Array) ||
+    ((dtype === 'float16' || dtype === 'bfloat16' || dtype === 'uint16') && data instanceof Uint16Array) ||
     (dtype === 'int64' && data instanceof BigInt64Array) ||
     (dtype === 'bool' && data instanceof Uint8Array);
   if (!ok) throw new Error(`${where}: ${data.constructor.name} does not hold ${dtype} data`);

@@ -37,7 +37,7 @@ describe('emitModel', () => {
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
   });
 
-  it('writes opset 21 / IR 10, symbolic dims as dim_param, and prunes unused nodes', () => {
+  it('writes opset 26 / IR 13, symbolic dims as dim_param, and prunes unused nodes', () => {
     const model = onnx.ModelProto.decode(emitModel(buildModel()).model);
     expect(Number(model.irVersion)).toBe(IR_VERSION);
     expect(Number(model.opsetImport[0]?.version)).toBe(OPSET);

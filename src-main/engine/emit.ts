@@ -1,4 +1,5 @@
-// Graph -> standard ONNX (opset 21, IR 10) through onnx-proto; big weights go to an external data file.
+// Graph -> standard ONNX (opset 26, IR 13) through onnx-proto; big weights go to an external data file, or
+// (fed weights, Graph.weight) stay outside the model: graph inputs, or initializers read from memory.
 import { closeSync, openSync, writeSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import onnxProto from 'onnx-proto';
@@ -8,8 +9,8 @@ import type { Shape } from './shape';
 
 const { onnx } = onnxProto;
 
-export const OPSET = 21;
-export const IR_VERSION = 10;
+export const OPSET = 26;
+export const IR_VERSION = 13;
 /** External data chunks start at page boundaries so ORT can memory-map them. */
 const EXTERNAL_ALIGNMENT = 4096;
 
@@ -20,6 +21,21 @@ export interface EmitOptions {
   externalDataFile?: string;
   /** The ONNX graph's name (default 'engine'). */
   name?: string;
+  /**
+   * Where fed weights (Graph.weight) go: 'inline' (default) treats them as initializers like frozen params
+   * (inline or in the external data file, by size), so the model stands alone; 'inputs' makes each a graph
+   * input fed at run time; 'memory' makes each an initializer whose bytes onnxruntime takes from memory
+   * (`externalData` session option, one entry per weight, listed in `memoryWeights`).
+   */
+  weights?: 'inline' | 'inputs' | 'memory';
+}
+
+/** A fed weight's bytes as onnxruntime's `externalData` session option takes them. */
+export interface MemoryWeight {
+  path: string;
+  data: Uint8Array;
+  /** The weight's name in the graph. */
+  name: string;
 }
 
 export interface EmittedModel {
@@ -28,6 +44,10 @@ export interface EmittedModel {
   /** The external data file's contents in order (empty when every initializer fits inline). */
   externalData: Uint8Array[];
   externalDataFile: string;
+  /** Fed weights emitted with `weights: 'memory'`: the in-memory files their initializers point to. */
+  memoryWeights: MemoryWeight[];
+  /** Fed weights emitted with `weights: 'inputs'`: the graph inputs to feed with them, in order. */
+  weightInputs: string[];
 }
 
 function bytesOf(data: TensorData): Uint8Array {
@@ -88,6 +108,9 @@ export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel
   const initializers: onnxProto.onnx.ITensorProto[] = [];
   const nodes: onnxProto.onnx.INodeProto[] = [];
   const externalData: Uint8Array[] = [];
+  const memoryWeights: MemoryWeight[] = [];
+  const weightInputs: string[] = [];
+  const weightMode = options.weights ?? 'inline';
   let externalSize = 0;
 
   const addInitializer = (t: Tensor, data: TensorData): void => {
@@ -123,15 +146,39 @@ export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel
       inputs.push(valueInfo(t.name, t.dtype, t.shape));
     } else if (!live.has(node)) {
       continue;
+    } else if (leaf?.kind === 'weight' && weightMode === 'inputs') {
+      inputs.push(valueInfo(t.name, t.dtype, t.shape));
+      weightInputs.push(t.name);
+    } else if (leaf?.kind === 'weight' && weightMode === 'memory') {
+      // The bytes are viewed, not copied: onnxruntime reads them from this view while the session opens.
+      const data = new Uint8Array(leaf.data.buffer, leaf.data.byteOffset, leaf.data.byteLength);
+      const path = `${memoryWeights.length}-${t.name.replace(/[^\w.-]/g, '_')}.bin`;
+      memoryWeights.push({ path, data, name: t.name });
+      initializers.push({
+        name: t.name,
+        // BF16 words are stored as BF16: no BitCast needed (and none is registered on CUDA, see below).
+        dataType: ONNX_DTYPE[t.dtype === 'uint16' ? 'bfloat16' : t.dtype],
+        dims: [...(t.shape as number[])],
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: path },
+          { key: 'offset', value: '0' },
+          { key: 'length', value: String(data.byteLength) },
+        ],
+      });
     } else if (leaf) {
       addInitializer(t, leaf.data);
     } else {
+      // With BF16 initializers ('memory') the words already are bfloat16: BitCast (which onnxruntime's CUDA
+      // provider does not register) becomes an Identity.
+      const op = node.op === 'BitCast' && weightMode === 'memory' ? 'Identity' : node.op;
       nodes.push({
         name: `${node.op}_${node.id}`,
-        opType: node.op,
+        opType: op,
         input: node.inputs.map((x) => x.name),
         output: node.outputs.map((x) => x.name),
-        attribute: Object.entries(node.attrs).map(([name, attr]) => attribute(name, attr)),
+        attribute:
+          op === 'Identity' ? [] : Object.entries(node.attrs).map(([name, attr]) => attribute(name, attr)),
       });
     }
   }
@@ -154,7 +201,7 @@ export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel
       output: outputs,
     },
   }).finish();
-  return { model, externalData, externalDataFile };
+  return { model, externalData, externalDataFile, memoryWeights, weightInputs };
 }
 
 /**

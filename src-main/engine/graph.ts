@@ -1,5 +1,5 @@
 // The graph: symbolic tensors, the nodes that produce them, and the leaves (inputs, params, constants).
-import { checkDataMatches, toFloat16Bits, type DType, type TensorData } from './dtype';
+import { checkDataMatches, filledArray, toFloat16Bits, type DType, type TensorData } from './dtype';
 import { formatShape, staticSize, type Shape } from './shape';
 
 /** An ONNX attribute, typed so the emitter never guesses between int and float. */
@@ -15,11 +15,31 @@ export const ints = (value: readonly number[]): Attr => ({ kind: 'ints', value }
 export const float = (value: number): Attr => ({ kind: 'float', value });
 export const str = (value: string): Attr => ({ kind: 'string', value });
 
-/** A leaf's payload: graph inputs have a name, params and constants carry their data. */
+/** A leaf's payload: graph inputs have a name, params, fed weights and constants carry their data. */
 export type Leaf =
   | { kind: 'input'; name: string }
   | { kind: 'param'; name: string; data: TensorData; trainable: boolean }
+  | { kind: 'weight'; name: string; data: TensorData }
   | { kind: 'constant'; data: TensorData };
+
+/** The storage dtypes of a frozen weight: as a checkpoint keeps it (F32, F16, BF16). */
+export type WeightDType = 'float32' | 'float16' | 'bfloat16';
+
+/**
+ * A frozen weight that lives outside the model: emitted as a graph input (fed at every run from the one
+ * copy the process holds; onnxruntime's CPU provider wraps an input's buffer without copying it) or, for
+ * devices where inputs cross to the device on every run, as an initializer whose bytes are handed to
+ * onnxruntime from memory. BF16 words are fed as `uint16` (the type onnxruntime-node can feed).
+ */
+export interface FedWeight {
+  name: string;
+  /** The dtype the graph input has: `uint16` for BF16 words. */
+  dtype: 'float32' | 'float16' | 'uint16';
+  /** The dtype the words mean. */
+  stored: WeightDType;
+  data: TensorData;
+  dims: readonly number[];
+}
 
 export interface Node {
   readonly id: number;
@@ -100,6 +120,36 @@ export class Graph {
       dtypeOfData(data),
       shape,
     );
+  }
+
+  /**
+   * A frozen weight kept outside the model in its stored dtype (see FedWeight): the leaf holds the stored
+   * words (float32, float16, or BF16 as uint16); `widenWeight` (weights.ts) makes float32 of it where used.
+   */
+  weight(name: string, stored: WeightDType, data: TensorData, shape: readonly number[]): Tensor {
+    this.claimName('weight', name);
+    const dtype = stored === 'bfloat16' ? 'uint16' : stored;
+    checkSize(`weight ${name}`, data, shape);
+    checkDataMatches(`weight ${name}`, dtype, data);
+    return this.leaf({ kind: 'weight', name, data }, dtype, shape);
+  }
+
+  /** The fed weights, in graph order (the emitter decides which of them a model takes). */
+  weights(): FedWeight[] {
+    return this.nodes.flatMap((n) => {
+      if (n.leaf?.kind !== 'weight') return [];
+      const t = n.outputs[0] as Tensor;
+      const stored = t.dtype === 'uint16' ? 'bfloat16' : (t.dtype as 'float32' | 'float16');
+      return [
+        {
+          name: n.leaf.name,
+          dtype: t.dtype as FedWeight['dtype'],
+          stored,
+          data: n.leaf.data,
+          dims: t.shape as number[],
+        },
+      ];
+    });
   }
 
   constant(data: TensorData, shape: readonly number[]): Tensor {
@@ -205,6 +255,9 @@ function scalarData(dtype: DType, value: number): TensorData {
       return new Float64Array([value]);
     case 'float16':
       return new Uint16Array([toFloat16Bits(value)]);
+    case 'bfloat16':
+    case 'uint16':
+      return filledArray(dtype, 1, value);
     case 'int64':
       return new BigInt64Array([BigInt(value)]);
     case 'bool':

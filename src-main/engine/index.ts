@@ -1,7 +1,7 @@
 // The engine's public API: the tensor DSL, autodiff, optimizers and the ONNX emitter.
 export * from './dtype';
 export * from './shape';
-export { Graph, Tensor, type Attr, type Leaf, type Node } from './graph';
+export { Graph, Tensor, type Attr, type FedWeight, type Leaf, type Node, type WeightDType } from './graph';
 export * from './ops-elementwise';
 export * from './ops-shape';
 export * from './ops-index';
@@ -12,3 +12,4 @@ export { GRAD_RULES, type GradRule } from './grad-rules';
 export * from './emit';
 export * from './nn';
 export * from './optim';
+export { widenWeight } from './weights';

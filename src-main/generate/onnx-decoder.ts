@@ -1,10 +1,6 @@
 // The DecoderModel of a real checkpoint: one ONNX session over buildCachedStepGraph (with a past input and
 // position_ids) serves both the prefill (fed an empty past) and the batched decode of left-padded rows of
 // different lengths. The session runs in a SessionWorker, so the calling thread stays responsive.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { saveModel } from '../engine/index';
 import {
   buildCachedStepGraph,
   loadCheckpoint,
@@ -16,6 +12,7 @@ import {
   type ModelConfig,
 } from '../models/index';
 import {
+  graphModel,
   SessionWorker,
   type Device,
   type DeviceRequest,
@@ -61,29 +58,33 @@ export class OnnxDecoder implements DecoderModel<OnnxCache> {
     this.outputs = ['next_logits', ...present.flat()];
   }
 
-  /** Builds the step graph, writes it to a temporary folder and opens it in a new worker thread. */
-  static async open(checkpoint: Checkpoint, options: OnnxDecoderOptions = {}): Promise<OnnxDecoder> {
+  /**
+   * Builds the step graph and opens it in a new worker thread. With `moveWeights` the checkpoint's weight
+   * buffers move to the worker (no copy; the checkpoint's arrays are left empty): the worker then holds
+   * the process's only copy of them.
+   */
+  static async open(
+    checkpoint: Checkpoint,
+    options: OnnxDecoderOptions = {},
+    moveWeights = false,
+  ): Promise<OnnxDecoder> {
     const graph = buildCachedStepGraph(checkpoint.config, checkpoint.weights, {
       past: true,
       positionIds: true,
       ...(options.lora ? { lora: options.lora } : {}),
     });
-    const dir = await mkdtemp(join(tmpdir(), 'dpo-generate-'));
     const worker = new SessionWorker();
     try {
-      const path = join(dir, 'step.onnx');
-      saveModel(graph, path);
-      const opened = await worker.open(path, {
+      const settings = {
         device: options.device ?? 'auto',
         ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
-      });
+      };
+      const model = graphModel(graph, { cpuOnly: settings.device === 'cpu' });
+      const opened = await worker.openGraph(model, settings, moveWeights);
       return new OnnxDecoder(checkpoint, worker, opened.session, opened.device, opened.reason);
     } catch (error) {
       await worker.terminate();
       throw error;
-    } finally {
-      // ORT has read the weights into the session; the files are no longer needed.
-      await rm(dir, { recursive: true, force: true });
     }
   }
 
@@ -287,18 +288,23 @@ export function generatorTokenizer(model: ModelTokenizer): GeneratorTokenizer {
 
 /** A checkpoint folder (+ adapter) ready to sample: tokenizer, eos ids, generation_config.json defaults. */
 export async function loadGenerator(options: LoadGeneratorOptions): Promise<LoadedGenerator> {
-  const checkpoint = loadCheckpoint(options.modelDir);
+  // A private copy, moved into the decoder's worker below: the worker holds the only copy of the weights.
+  const checkpoint = loadCheckpoint(options.modelDir, { own: true });
   const { config } = checkpoint;
   const tokenizer = ModelTokenizer.load(options.modelDir, {
     vocabSize: config.vocabSize,
     eosTokenIds: config.eosTokenIds,
   });
   const lora = options.adapterDir ? loadPeftAdapter(options.adapterDir, config).weights : undefined;
-  const decoder = await OnnxDecoder.open(checkpoint, {
-    device: options.device ?? 'auto',
-    ...(lora ? { lora } : {}),
-    ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
-  });
+  const decoder = await OnnxDecoder.open(
+    checkpoint,
+    {
+      device: options.device ?? 'auto',
+      ...(lora ? { lora } : {}),
+      ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
+    },
+    true,
+  );
   const { temperature, topP, topK, maxNewTokens } = tokenizer.generation;
   const generationDefaults = Object.fromEntries(
     Object.entries({ temperature, topP, topK, maxNewTokens }).filter(([, v]) => v !== undefined),

@@ -12,7 +12,11 @@ import { toCheckpointTensors } from './weight-names';
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
 /** A copy of a fixture folder whose model.safetensors holds `edit(tensors)`. */
-function editedCopy(name: string, edit: (t: Map<string, TensorToWrite>) => void): string {
+function editedCopy(
+  name: string,
+  edit: (t: Map<string, TensorToWrite>) => void,
+  dtype: 'F32' | 'BF16' = 'F32',
+): string {
   const folder = mkdtempSync(join(tmpdir(), 'checkpoint-'));
   cpSync(join(FIXTURES, name), folder, { recursive: true });
   const file = SafetensorsFile.open(join(folder, 'model.safetensors'));
@@ -20,7 +24,7 @@ function editedCopy(name: string, edit: (t: Map<string, TensorToWrite>) => void)
     [...file.tensors.keys()].map((n) => [n, file.readFloat32(n)]),
   );
   edit(tensors);
-  writeFileSync(join(folder, 'model.safetensors'), encodeSafetensors(tensors, 'F32'));
+  writeFileSync(join(folder, 'model.safetensors'), encodeSafetensors(tensors, dtype));
   return folder;
 }
 
@@ -87,6 +91,19 @@ describe('loadCheckpoint', () => {
     expect(() => loadCheckpoint(folder)).toThrow(
       `${join(folder, 'model.safetensors')}: tensor model.layers.0.self_attn.v_proj.weight holds NaN at index 4: ` +
         "the checkpoint's weights are broken (not a training problem)",
+    );
+  });
+
+  it('an Inf among BF16 words is found without widening them, and named the same way', () => {
+    const folder = editedCopy(
+      'llama',
+      (t) => {
+        t.get('model.layers.1.mlp.down_proj.weight')!.data[7] = -Infinity;
+      },
+      'BF16',
+    );
+    expect(() => loadCheckpoint(folder)).toThrow(
+      `${join(folder, 'model.safetensors')}: tensor model.layers.1.mlp.down_proj.weight holds -Infinity at index 7`,
     );
   });
 

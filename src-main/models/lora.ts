@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from './config';
-import { SafetensorsFile, type FloatTensor } from './safetensors';
+import { SafetensorsFile, widen, type FloatTensor, type WeightTensor } from './safetensors';
 import { applyTransform, STRIPPABLE_PREFIXES, weightsFor } from './weight-names';
 
 /** One projection's pair: A (r, in), B (out, r), in the canonical (split, [out, in]) layout. */
@@ -93,9 +93,9 @@ export function loadPeftAdapter(folder: string, config: ModelConfig): PeftAdapte
 
 /** The weights with each LoRA pair merged in: W + scale * B A (a new map; the input is not changed). */
 export function mergeLora(
-  weights: ReadonlyMap<string, FloatTensor>,
+  weights: ReadonlyMap<string, WeightTensor>,
   lora: ReadonlyMap<string, LoraWeights>,
-): Map<string, FloatTensor> {
+): Map<string, WeightTensor> {
   const merged = new Map(weights);
   for (const [name, { a, b, scale }] of lora) {
     const base = weights.get(`${name}.weight`);
@@ -104,7 +104,7 @@ export function mergeLora(
     const rank = a.dims[0] as number;
     if (b.dims[0] !== out || a.dims[1] !== inDim)
       throw new Error(`lora: ${name} is [${out},${inDim}] but B A is [${b.dims[0]},${a.dims[1]}]`);
-    const data = Float32Array.from(base.data);
+    const data = Float32Array.from(widen(base).data); // merged projections are float32
     for (let o = 0; o < out; o++) {
       for (let k = 0; k < rank; k++) {
         const coefficient = scale * (b.data[o * rank + k] as number);

@@ -25,6 +25,27 @@ export interface FloatTensor {
   data: Float32Array;
 }
 
+/** An F16 or BF16 tensor kept as its 16-bit words (half the memory of float32; widened inside graphs). */
+export interface HalfTensor {
+  dims: number[];
+  dtype: 'float16' | 'bfloat16';
+  data: Uint16Array;
+}
+
+/** A frozen weight as the process keeps it: float32, or the checkpoint's F16/BF16 words. */
+export type WeightTensor = FloatTensor | HalfTensor;
+
+export function isHalf(t: WeightTensor): t is HalfTensor {
+  return t.data instanceof Uint16Array;
+}
+
+/** The weight as float32 (a new array for F16/BF16; the same one for float32). */
+export function widen(t: WeightTensor): FloatTensor {
+  if (!isHalf(t)) return t;
+  const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  return { dims: t.dims, data: toFloat32(t.dtype === 'float16' ? 'F16' : 'BF16', bytes, 'widen') };
+}
+
 function isDtype(value: unknown): value is SafetensorsDtype {
   return typeof value === 'string' && value in BYTES;
 }
@@ -211,6 +232,23 @@ export class SafetensorsFile {
     };
   }
 
+  /**
+   * The tensor as the process keeps a frozen weight: F16 and BF16 as their words, F32 as float32, read
+   * from disk into its own ArrayBuffer (transferable to a worker) with no intermediate copy. Not shared
+   * memory: onnxruntime-node 1.29 refuses tensors over a SharedArrayBuffer ("Invalid argument").
+   */
+  readWeight(name: string): WeightTensor {
+    const info = this.info(name);
+    const bytes = this.readRaw(name);
+    const dims = [...info.shape];
+    if (info.dtype === 'F16' || info.dtype === 'BF16') {
+      const data = new Uint16Array(bytes.buffer, 0, bytes.byteLength / 2);
+      return { dims, dtype: info.dtype === 'F16' ? 'float16' : 'bfloat16', data };
+    }
+    if (info.dtype === 'F32') return { dims, data: new Float32Array(bytes.buffer, 0, bytes.byteLength / 4) };
+    throw new Error(`${this.path}: tensor ${name} is ${info.dtype}, not a float type`);
+  }
+
   /** The tensor as IEEE half bits (F16 as stored; F32 and BF16 rounded), for float16 graphs. */
   readFloat16Bits(name: string): Uint16Array {
     const info = this.info(name);
@@ -290,6 +328,10 @@ export class SafetensorsCheckpoint {
 
   readFloat32(name: string): FloatTensor {
     return this.fileOf(name).readFloat32(name);
+  }
+
+  readWeight(name: string): WeightTensor {
+    return this.fileOf(name).readWeight(name);
   }
 }
 

@@ -69,17 +69,24 @@ export function int64(rows: number[][]): Fed {
 
 /** An ORT CPU session over `graph`, emitted in memory. */
 export class GraphSession {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    /** The model's frozen weights, fed with every run as the runtime does (emit's `weights: 'inputs'`). */
+    private readonly weights: Record<string, Fed>,
+  ) {}
 
   static async open(graph: Graph): Promise<GraphSession> {
-    const { model } = emitModel(graph);
-    return new GraphSession(await ort.InferenceSession.create(model, { executionProviders: ['cpu'] }));
+    const { model, weightInputs } = emitModel(graph, { weights: 'inputs' });
+    const fed = new Map(graph.weights().map((w) => [w.name, w]));
+    const weights = Object.fromEntries(weightInputs.map((name) => [name, fed.get(name) as Fed]));
+    const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+    return new GraphSession(session, weights);
   }
 
   async run(feeds: Record<string, Fed>): Promise<Fetched> {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, fed] of Object.entries(feeds))
-      ortFeeds[name] = new ort.Tensor(fed.dtype, fed.data, fed.dims);
+    for (const [name, fed] of Object.entries({ ...this.weights, ...feeds }))
+      ortFeeds[name] = new ort.Tensor(fed.dtype === 'bfloat16' ? 'uint16' : fed.dtype, fed.data, fed.dims);
     const out: Fetched = {};
     for (const [name, t] of Object.entries(await this.session.run(ortFeeds))) {
       out[name] = { dtype: t.type as DType, data: t.data as TensorData, dims: [...t.dims] };

@@ -21,13 +21,14 @@ import {
   tanh,
   tokenLogProbs,
   transpose,
+  widenWeight,
   type Dim,
   type Tensor,
 } from '../engine/index';
 import type { LayerSpec, ModelConfig } from './config';
 import { forwardContext, layerMask, rotate, type ForwardContext } from './forward-context';
 import type { LoraWeights } from './lora';
-import type { FloatTensor } from './safetensors';
+import { isHalf, widen, type WeightTensor } from './safetensors';
 
 /** A LoRA pair on one projection as graph tensors: y += scale * (x A^T) B^T, A (r, in), B (out, r) (PEFT). */
 export interface LoraTensors {
@@ -36,25 +37,60 @@ export interface LoraTensors {
   scale: number;
 }
 
-/** The frozen weights as graph params (initializers), looked up by canonical name; LoRA on projections. */
+/**
+ * The weights by canonical name; LoRA on projections. Frozen ones are fed weights (Graph.weight): kept out
+ * of the model in their stored dtype, one copy shared by every graph, widened to float32 where used, after
+ * the current layer's input (`after`), so a run widens one layer at a time. For full-parameter training
+ * they are trainable float32 params instead.
+ */
 class Weights {
   private readonly params = new Map<string, Tensor>();
+  private readonly words = new Map<string, Tensor>();
+  /** The gate each cached float32 weight was widened after. */
+  private readonly gates = new Map<string, Tensor | undefined>();
+  private gate: Tensor | undefined;
 
   constructor(
     private readonly graph: Graph,
-    private readonly weights: ReadonlyMap<string, FloatTensor>,
+    private readonly weights: ReadonlyMap<string, WeightTensor>,
     private readonly lora: ReadonlyMap<string, LoraTensors> | undefined,
     private readonly trainable = false,
   ) {}
 
+  /** Weights used from now on are widened after `x` (the next layer's input). */
+  after(x: Tensor): void {
+    this.gate = x;
+  }
+
   get(name: string): Tensor {
     const cached = this.params.get(name);
-    if (cached) return cached;
+    if (cached && (this.trainable || this.gates.get(name) === this.gate)) return cached;
+    const param = this.trainable
+      ? this.graph.param(name, widen(this.stored(name)).data, this.stored(name).dims, { trainable: true })
+      : widenWeight(this.leaf(name), this.gate);
+    this.params.set(name, param);
+    this.gates.set(name, this.gate);
+    return param;
+  }
+
+  /** Rows `ids` of a table (embeddings): gathered from the stored words, then widened (B, T, C). */
+  rows(name: string, ids: Tensor): Tensor {
+    return this.trainable ? gather(this.get(name), ids) : widenWeight(gather(this.leaf(name), ids));
+  }
+
+  private stored(name: string): WeightTensor {
     const w = this.weights.get(name);
     if (!w) throw new Error(`transformer: weight ${name} is missing (load it with loadCheckpoint)`);
-    const param = this.graph.param(name, w.data, w.dims, { trainable: this.trainable });
-    this.params.set(name, param);
-    return param;
+    return w;
+  }
+
+  private leaf(name: string): Tensor {
+    const cached = this.words.get(name);
+    if (cached) return cached;
+    const w = this.stored(name);
+    const leaf = this.graph.weight(name, isHalf(w) ? w.dtype : 'float32', w.data, w.dims);
+    this.words.set(name, leaf);
+    return leaf;
   }
 
   /** The projection `name` (e.g. layers.0.attn.q) of x, with its bias when `bias`, plus its LoRA if any. */
@@ -186,7 +222,7 @@ export interface ForwardInputs {
 /** Logits (B, T, V) and each layer's updated KV cache. The causal mask goes by index, P..P+T-1. */
 export function forward(
   c: ModelConfig,
-  weights: ReadonlyMap<string, FloatTensor>,
+  weights: ReadonlyMap<string, WeightTensor>,
   inputs: ForwardInputs,
 ): { logits: Tensor; cache: KvCache[] } {
   const g = inputs.inputIds.graph;
@@ -197,15 +233,17 @@ export function forward(
   const queryIndex = range(start, keyCount, seq); // (T)
   const positions = inputs.positionIds ?? queryIndex; // (T) or (B, T)
   const ctx = forwardContext(c, positions, queryIndex, keyCount, inputs.attentionMask);
-  let x = gather(w.get('embed.weight'), inputs.inputIds); // (B, T, C)
+  let x = w.rows('embed.weight', inputs.inputIds); // (B, T, C)
   if (c.embedScale !== null) x = mul(x, c.embedScale); // (B, T, C) Gemma's scaled embedding
-  if (c.positions === 'learned') x = add(x, gather(w.get('positions.weight'), positions)); // (B, T, C)
+  if (c.positions === 'learned') x = add(x, w.rows('positions.weight', positions)); // (B, T, C)
   const cache: KvCache[] = [];
   for (let i = 0; i < c.numLayers; i++) {
+    w.after(x);
     const out = block(c, w, i, x, ctx, inputs.past?.[i]);
     x = out.x; // (B, T, C)
     cache.push(out.cache);
   }
+  w.after(x);
   x = norm(c, w, 'norm', x); // (B, T, C)
   const head = w.get(c.tiedEmbeddings ? 'embed.weight' : 'lmHead.weight');
   return { logits: lmHeadLogits(c, x, head), cache }; // (B, T, V)
@@ -244,7 +282,7 @@ function optionalInputs(g: Graph, options: GraphOptions): Pick<ForwardInputs, 'p
  */
 export function buildScoringGraph(
   c: ModelConfig,
-  weights: ReadonlyMap<string, FloatTensor>,
+  weights: ReadonlyMap<string, WeightTensor>,
   options: GraphOptions = {},
 ): Graph {
   const g = new Graph();
@@ -266,7 +304,7 @@ export function buildScoringGraph(
  */
 export function buildCachedStepGraph(
   c: ModelConfig,
-  weights: ReadonlyMap<string, FloatTensor>,
+  weights: ReadonlyMap<string, WeightTensor>,
   options: GraphOptions & { past: boolean },
 ): Graph {
   const g = new Graph();

@@ -2,6 +2,7 @@
 // transforms some layouts need (GPT-2's Conv1D stores [in, out] and fuses q, k and v in c_attn; Phi-3 fuses
 // q, k, v in qkv_proj and gate, up in gate_up_proj along the output rows).
 import type { ModelConfig, WeightLayout } from './config';
+import { widen, type WeightTensor } from './safetensors';
 
 /** How a stored tensor becomes a canonical one. */
 export type WeightTransform =
@@ -179,26 +180,31 @@ export function transformedDims(t: WeightTransform, dims: readonly number[]): nu
   return [t.kind === 'transpose' ? cols : cols / t.parts, rows];
 }
 
-/** Applies a transform to a stored tensor (row-major float32). */
-export function applyTransform(
+/** Applies a transform to a stored tensor (row-major): element copies only, so float32 and 16-bit words alike. */
+export function applyTransform<A extends Float32Array | Uint16Array>(
   t: WeightTransform,
   dims: readonly number[],
-  data: Float32Array,
-): { dims: number[]; data: Float32Array } {
+  data: A,
+): { dims: number[]; data: A } {
   if (t.kind === 'copy') return { dims: [...dims], data };
   if (t.kind === 'rows') {
     if (dims[0] !== t.total) return { dims: [...dims], data };
     const cols = data.length / t.total;
-    return { dims: [t.end - t.start, ...dims.slice(1)], data: data.slice(t.start * cols, t.end * cols) };
+    const part = data.slice(t.start * cols, t.end * cols) as A;
+    return { dims: [t.end - t.start, ...dims.slice(1)], data: part };
   }
+  const like = (n: number): A =>
+    (data instanceof Float32Array ? new Float32Array(n) : new Uint16Array(n)) as A;
   if (t.kind === 'split') {
     const n = (dims[0] ?? 0) / t.parts;
-    return { dims: [n], data: data.slice(t.index * n, (t.index + 1) * n) };
+    const out = like(n);
+    out.set(data.subarray(t.index * n, (t.index + 1) * n));
+    return { dims: [n], data: out };
   }
   const [rows, cols] = dims as [number, number];
   const width = t.kind === 'transpose' ? cols : cols / t.parts;
   const start = t.kind === 'transpose' ? 0 : t.index * width;
-  const out = new Float32Array(width * rows);
+  const out = like(width * rows);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < width; c++) out[c * rows + r] = data[r * cols + start + c] as number;
   }
@@ -211,15 +217,16 @@ export function applyTransform(
  */
 export function toCheckpointTensors(
   config: ModelConfig,
-  weights: ReadonlyMap<string, { dims: readonly number[]; data: Float32Array }>,
+  weights: ReadonlyMap<string, WeightTensor>,
 ): Map<string, { dims: number[]; data: Float32Array }> {
   const byName = new Map<string, ResolvedWeight[]>();
   for (const w of weightsFor(config)) byName.set(w.hf, [...(byName.get(w.hf) ?? []), w]);
   const out = new Map<string, { dims: number[]; data: Float32Array }>();
   for (const [hf, parts] of byName) {
     const pieces = parts.map((w) => {
-      const t = weights.get(w.canonical);
-      if (!t) throw new Error(`weight-names: canonical weight ${w.canonical} is missing`);
+      const stored = weights.get(w.canonical);
+      if (!stored) throw new Error(`weight-names: canonical weight ${w.canonical} is missing`);
+      const t = widen(stored);
       const back = w.transform.kind === 'transpose' || w.transform.kind === 'split-transpose';
       return back
         ? applyTransform({ kind: 'transpose' }, t.dims, t.data)

@@ -14,6 +14,16 @@ export interface SessionOptions {
   intraOpThreads?: number;
 }
 
+/**
+ * What a session is made from: a model file (its external data file next to it), or model bytes with
+ * initializers' bytes from memory (`externalData`) and session config entries (`extra`).
+ */
+export interface ModelSource {
+  model: string | Uint8Array;
+  externalData?: { path: string; data: Uint8Array }[];
+  extra?: Record<string, Record<string, string>>;
+}
+
 export interface OpenedSession {
   session: ort.InferenceSession;
   device: Device;
@@ -24,12 +34,23 @@ export interface OpenedSession {
 export const CUDA_SETUP_HINT =
   'Run `npm run setup:cuda` to install the onnxruntime CUDA provider; it needs CUDA 13 and cuDNN 9 on this machine.';
 
-function ortOptions(options: SessionOptions, providers: string[]): ort.InferenceSession.SessionOptions {
-  return {
-    executionProviders: providers,
+function create(
+  sourceFor: (device: Device) => ModelSource,
+  device: Device,
+  options: SessionOptions,
+): Promise<ort.InferenceSession> {
+  const source = sourceFor(device);
+  const ortOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     graphOptimizationLevel: 'all',
     ...(options.intraOpThreads === undefined ? {} : { intraOpNumThreads: options.intraOpThreads }),
+    ...(source.externalData ? { externalData: source.externalData } : {}),
+    ...(source.extra ? { extra: source.extra } : {}),
   };
+  // Both overloads of create, so that a path keeps resolving its external data file next to it.
+  return typeof source.model === 'string'
+    ? ort.InferenceSession.create(source.model, ortOptions)
+    : ort.InferenceSession.create(source.model, ortOptions);
 }
 
 function message(error: unknown): string {
@@ -56,29 +77,29 @@ export function cudaProviderLibrary(): string | null {
 }
 
 /**
- * Opens a model from a file path (so its external data file resolves next to it). onnxruntime-node throws
- * when the CUDA provider library is missing, which is what 'auto' catches.
+ * Opens a model: a file path (so its external data file resolves next to it), or a source per device (a
+ * graph whose frozen weights are fed inputs on the CPU and initializers from memory on CUDA, where inputs
+ * would cross to the device on every run). onnxruntime-node throws when the CUDA provider library is
+ * missing, which is what 'auto' catches.
  */
-export async function openSession(modelPath: string, options: SessionOptions = {}): Promise<OpenedSession> {
+export async function openSession(
+  model: string | ((device: Device) => ModelSource),
+  options: SessionOptions = {},
+): Promise<OpenedSession> {
+  const sourceFor = typeof model === 'string' ? () => ({ model }) : model;
   const device = options.device ?? 'auto';
-  if (device === 'cpu') {
-    return {
-      session: await ort.InferenceSession.create(modelPath, ortOptions(options, ['cpu'])),
-      device: 'cpu',
-    };
-  }
+  if (device === 'cpu') return { session: await create(sourceFor, 'cpu', options), device: 'cpu' };
   // 'auto' without the provider library: straight to the CPU, without onnxruntime's load errors on stderr.
   const library = device === 'auto' ? cudaProviderLibrary() : null;
   if (library !== null && !existsSync(library)) {
     return {
-      session: await ort.InferenceSession.create(modelPath, ortOptions(options, ['cpu'])),
+      session: await create(sourceFor, 'cpu', options),
       device: 'cpu',
       reason: `CUDA unavailable, running on CPU: the onnxruntime CUDA provider is not installed (no ${library}). ${CUDA_SETUP_HINT}`,
     };
   }
   try {
-    const session = await ort.InferenceSession.create(modelPath, ortOptions(options, ['cuda', 'cpu']));
-    return { session, device: 'cuda' };
+    return { session: await create(sourceFor, 'cuda', options), device: 'cuda' };
   } catch (error) {
     if (device === 'cuda') {
       throw new Error(
@@ -86,7 +107,7 @@ export async function openSession(modelPath: string, options: SessionOptions = {
         { cause: error },
       );
     }
-    const session = await ort.InferenceSession.create(modelPath, ortOptions(options, ['cpu']));
+    const session = await create(sourceFor, 'cpu', options);
     return { session, device: 'cpu', reason: `CUDA unavailable, running on CPU: ${message(error)}` };
   }
 }

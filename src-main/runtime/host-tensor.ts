@@ -10,16 +10,25 @@ export interface HostTensor {
 
 export type Feeds = Record<string, HostTensor>;
 
-const ORT_TYPE: Record<DType, 'float32' | 'float64' | 'float16' | 'int64' | 'bool'> = {
+type OrtType = 'float32' | 'float64' | 'float16' | 'uint16' | 'int64' | 'bool';
+
+/** bfloat16 has no onnxruntime-node tensor type: BF16 words cross as uint16 (a graph BitCasts them). */
+const ORT_TYPE: Record<DType, OrtType | null> = {
   float32: 'float32',
   float64: 'float64',
   float16: 'float16',
+  bfloat16: null,
+  uint16: 'uint16',
   int64: 'int64',
   bool: 'bool',
 };
 
+/** An onnxruntime tensor over the same buffer (the CPU provider reads it in place; nothing is copied). */
 export function toOrt(t: HostTensor): ort.Tensor {
-  return new ort.Tensor(ORT_TYPE[t.dtype], t.data, t.dims);
+  const type = ORT_TYPE[t.dtype];
+  if (type === null)
+    throw new Error(`runtime: ${t.dtype} cannot cross into onnxruntime-node; feed uint16 words`);
+  return new ort.Tensor(type, t.data, t.dims);
 }
 
 export function fromOrt(t: ort.Tensor): HostTensor {

@@ -4,10 +4,13 @@ export {
   openSession,
   type Device,
   type DeviceRequest,
+  type ModelSource,
   type OpenedSession,
   type SessionOptions,
 } from './device';
 export { fromOrt, toOrt, type Feeds, type HostTensor } from './host-tensor';
+export { graphModel, graphSource, type GraphModel } from './graph-model';
 export { EngineSession } from './session';
 export { SessionWorker, type RunOptions } from './worker-client';
 export type { OpenResult } from './worker-protocol';
+export { CUDA_KERNELS, type CudaKernel, type OnnxTypeName } from './cuda-kernels';

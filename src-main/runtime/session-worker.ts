@@ -35,8 +35,12 @@ function detached(outputs: Feeds): Feeds {
 
 async function handle(request: WorkerRequest): Promise<[WorkerResponse, ArrayBuffer[]]> {
   switch (request.kind) {
-    case 'open': {
-      const opened = await EngineSession.open(request.path, request.options);
+    case 'open':
+    case 'open-graph': {
+      const opened =
+        request.kind === 'open'
+          ? await EngineSession.open(request.path, request.options)
+          : await EngineSession.openGraph(request.model, request.options);
       const id = nextSession++;
       sessions.set(id, opened);
       const value = {

@@ -1,6 +1,7 @@
 // A loaded model: run it with typed-array feeds and get typed-array outputs back.
 import type * as ort from 'onnxruntime-node';
 import { openSession, type Device, type SessionOptions } from './device';
+import { graphSource, type GraphModel } from './graph-model';
 import { fromOrt, toOrt, type Feeds } from './host-tensor';
 
 export class EngineSession {
@@ -8,6 +9,8 @@ export class EngineSession {
     private readonly session: ort.InferenceSession,
     readonly device: Device,
     readonly reason: string | undefined,
+    /** Fed with every run: the frozen weights, when they are graph inputs (GraphModel on the CPU). */
+    private readonly bound: Feeds = {},
   ) {}
 
   /** Loads a model emitted by the engine (by path, so external weights resolve). */
@@ -16,8 +19,20 @@ export class EngineSession {
     return new EngineSession(opened.session, opened.device, opened.reason);
   }
 
+  /** Opens a graph model (graphModel); its weights are the caller's arrays, used in place, never copied. */
+  static async openGraph(model: GraphModel, options: SessionOptions = {}): Promise<EngineSession> {
+    let bound: Feeds = {};
+    const opened = await openSession((device) => {
+      const source = graphSource(model, device);
+      bound = source.bound;
+      return source;
+    }, options);
+    return new EngineSession(opened.session, opened.device, opened.reason, bound);
+  }
+
+  /** The inputs a caller feeds (the bound weights are not among them). */
   get inputNames(): readonly string[] {
-    return this.session.inputNames;
+    return this.session.inputNames.filter((name) => !(name in this.bound));
   }
 
   get outputNames(): readonly string[] {
@@ -26,9 +41,10 @@ export class EngineSession {
 
   /** Runs the model; `outputs` limits which outputs are computed (default: all). */
   async run(feeds: Feeds, outputs?: readonly string[]): Promise<Feeds> {
-    const missing = this.session.inputNames.filter((name) => !(name in feeds));
+    const missing = this.inputNames.filter((name) => !(name in feeds));
     if (missing.length > 0) throw new Error(`run: missing feeds: ${missing.join(', ')}`);
     const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(this.bound)) ortFeeds[name] = toOrt(t);
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
     const result = outputs
       ? await this.session.run(ortFeeds, [...outputs])

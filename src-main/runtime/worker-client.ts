@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SessionOptions } from './device';
+import type { GraphModel } from './graph-model';
 import type { Feeds } from './host-tensor';
 import { buffersOf, type OpenResult, type WorkerRequest, type WorkerResponse } from './worker-protocol';
 
@@ -48,6 +49,18 @@ export class SessionWorker {
   /** Opens a model in the worker; the result says which device it got and why. */
   open(path: string, options: SessionOptions = {}): Promise<OpenResult> {
     return this.send({ kind: 'open', path, options }) as Promise<OpenResult>;
+  }
+
+  /**
+   * Opens a graph model in the worker. Its weights cross by postMessage: copied, or with `move` moved
+   * (transferred: no copy, the caller's arrays become empty), so the worker holds the only copy.
+   * (onnxruntime-node 1.29 refuses tensors over a SharedArrayBuffer, so threads cannot share one.)
+   */
+  openGraph(model: GraphModel, options: SessionOptions = {}, move = false): Promise<OpenResult> {
+    return this.send(
+      { kind: 'open-graph', model, options },
+      move ? buffersOf(model.weights) : [],
+    ) as Promise<OpenResult>;
   }
 
   run(session: number, feeds: Feeds, options: RunOptions = {}): Promise<Feeds> {

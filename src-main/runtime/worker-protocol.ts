@@ -1,9 +1,11 @@
 // Messages between SessionWorker (caller's thread) and session-worker.ts (the thread that owns sessions).
 import type { Device, SessionOptions } from './device';
+import type { GraphModel } from './graph-model';
 import type { Feeds } from './host-tensor';
 
 export type WorkerRequest =
   | { id: number; kind: 'open'; path: string; options: SessionOptions }
+  | { id: number; kind: 'open-graph'; model: GraphModel; options: SessionOptions }
   | { id: number; kind: 'run'; session: number; feeds: Feeds; outputs?: readonly string[] }
   | { id: number; kind: 'close'; session: number };
 

@@ -15,13 +15,13 @@ import {
   type Tensor,
   type TrainStep,
 } from '../engine/index';
-import { forward, type FloatTensor, type ModelConfig } from '../models/index';
+import { forward, type WeightTensor, type ModelConfig } from '../models/index';
 import { addLoraToGraph, type LoraModule, type LoraState } from './lora-modules';
 import { DPO_METRIC_NAMES, dpoLoss, type DpoLossOptions } from './losses';
 
 export interface DpoGraphSpec {
   config: ModelConfig;
-  weights: ReadonlyMap<string, FloatTensor>;
+  weights: ReadonlyMap<string, WeightTensor>;
   modules: readonly LoraModule[];
   /** Initial values; the graphs take the current ones as inputs. */
   state: LoraState;

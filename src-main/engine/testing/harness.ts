@@ -25,6 +25,8 @@ const ORT_TYPE = {
   float32: 'float32',
   float64: 'float64',
   float16: 'float16',
+  bfloat16: 'uint16', // never fed: bf16 enters a graph as uint16 words (see dtype.ts)
+  uint16: 'uint16',
   int64: 'int64',
   bool: 'bool',
 } as const;
