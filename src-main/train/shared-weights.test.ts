@@ -1,18 +1,14 @@
 // One copy of the frozen weights per run: the reference and step graphs of a run feed the checkpoint's own
 // arrays to onnxruntime (graph inputs, read in place), so opening a second session does not grow the
-// process by another copy. Checked by resident memory, with a control that proves the measure sees a copy.
+// process by another copy. Checked by resident memory in a fresh process, with a control that proves the
+// measure sees a copy.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qwen25_05bConfig, writeRandomCheckpoint } from '../../bench/random-checkpoint';
-import { emitModel } from '../engine/index';
-import { buildScoringGraph, loadCheckpoint, type Checkpoint } from '../models/index';
-import { buildEvalGraph } from './dpo-graph';
-import { openGraph, type OpenedGraph } from './graph-session';
-import { initLoraState, loraModules } from './lora-modules';
-import { Rng } from './rng';
+import { loadCheckpoint, type Checkpoint } from '../models/index';
 
 const dir = mkdtempSync(join(tmpdir(), 'shared-weights-'));
 let model: Checkpoint;
@@ -27,19 +23,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const rss = (): number => process.memoryUsage().rss;
-
-function evalGraph(m: Checkpoint) {
-  const modules = loraModules(m.config, ['q_proj', 'v_proj']);
-  const state = initLoraState(modules, 4, new Rng(1));
-  return buildEvalGraph({
-    config: m.config,
-    weights: m.weights,
-    modules,
-    state,
-    lora: { r: 4, alpha: 8 },
-    loss: { type: 'sigmoid', beta: 0.1, labelSmoothing: 0, sftWeight: 0 },
-  });
+/** Runs the probe in a fresh process: memory freed by earlier tests cannot hide (or fake) a copy there. */
+function probe(mode: 'shared' | 'control'): Record<string, number> {
+  const script = join(import.meta.dirname, 'testing', 'weight-copies-probe.ts');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, mode, dir], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
 }
 
 describe('frozen weights, one copy per run', () => {
@@ -49,31 +37,14 @@ describe('frozen weights, one copy per run', () => {
     expect(weightBytes).toBeGreaterThan(140e6);
   });
 
-  it('opens the reference and the step graph of a run without a second copy of the weights', async () => {
-    const opened: OpenedGraph[] = [];
-    try {
-      const before = rss();
-      opened.push(
-        await openGraph(buildScoringGraph(model.config, model.weights), 'reference', { device: 'cpu' }),
-      );
-      const afterFirst = rss();
-      opened.push(await openGraph(evalGraph(model), 'eval', { device: 'cpu' }));
-      const afterSecond = rss();
-      // A copy of the weights would add weightBytes (or twice that as float32); a session itself is small.
-      expect(afterFirst - before).toBeLessThan(0.25 * weightBytes);
-      expect(afterSecond - afterFirst).toBeLessThan(0.25 * weightBytes);
-    } finally {
-      for (const o of opened) await o.close();
-    }
+  it('opens the reference and the step graph of a run without a second copy of the weights', () => {
+    const { firstGrowth, secondGrowth } = probe('shared');
+    // A copy of the weights would add weightBytes (or twice that as float32); a session itself is small.
+    expect(firstGrowth).toBeLessThan(0.25 * weightBytes);
+    expect(secondGrowth).toBeLessThan(0.25 * weightBytes);
   });
 
-  it('control: a session holding the weights inside its model grows the process by a copy', async () => {
-    const graph = buildScoringGraph(model.config, model.weights);
-    const { model: bytes } = emitModel(graph, { externalThreshold: Infinity }); // weights inside the model
-    const before = rss();
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
-    const grown = rss() - before;
-    await session.release();
-    expect(grown).toBeGreaterThan(0.8 * weightBytes);
+  it('control: a session holding the weights inside its model grows the process by a copy', () => {
+    expect(probe('control').growth).toBeGreaterThan(0.8 * weightBytes);
   });
 });
