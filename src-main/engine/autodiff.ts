@@ -1,6 +1,6 @@
 // Reverse-mode autodiff: grad(loss, wrt) appends the backward pass to the loss's graph, one rule per op.
 import { isFloat } from './dtype';
-import type { Tensor } from './graph';
+import type { Node, Tensor } from './graph';
 import { add } from './ops-elementwise';
 import { zerosLike } from './ops-index';
 import { formatShape, shapesEqual } from './shape';
@@ -12,10 +12,23 @@ import { GRAD_RULES } from './grad-rules';
  * node can only use tensors made before it) and applies each op's rule from GRAD_RULES.
  */
 export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
-  const graph = loss.graph;
   if (!loss.shape.every((d) => d === 1))
     throw new Error(`grad: loss must be a scalar, got ${formatShape(loss.shape)}`);
   if (!isFloat(loss.dtype)) throw new Error(`grad: loss must be a float tensor, got ${loss.dtype}`);
+  return vjp(loss, loss.graph.constant(onesFor(loss), loss.shape as number[]), wrt);
+}
+
+/** What a node's gradient flows into: its inputs, or the `wrt` of its custom gradient. */
+const targetsOf = (node: Node): readonly Tensor[] => node.gradient?.wrt ?? node.inputs;
+
+/**
+ * The vector-Jacobian product seed^T d output / d wrt, walking only the nodes from `fromNode` on (a
+ * recomputed layer differentiates its own copy of the layer and nothing before it).
+ */
+export function vjp(output: Tensor, seed: Tensor, wrt: readonly Tensor[], fromNode = 0): Tensor[] {
+  const graph = output.graph;
+  if (!shapesEqual(seed.shape, output.shape) || seed.dtype !== output.dtype)
+    throw new Error(`grad: seed ${seed} does not match ${output}`);
   for (const w of wrt) {
     if (w.graph !== graph) throw new Error(`grad: ${w.name} belongs to another graph`);
     if (!isFloat(w.dtype))
@@ -24,15 +37,14 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
 
   // Forward pass over ids: which float tensors depend on any of `wrt`.
   const needs = new Set<Tensor>(wrt);
-  for (const node of graph.nodes.slice(0, loss.node.id + 1)) {
-    if (!node.inputs.some((x) => needs.has(x))) continue;
+  for (const node of graph.nodes.slice(fromNode, output.node.id + 1)) {
+    if (!node.inputs.some((x) => needs.has(x)) && !node.gradient?.wrt.some((x) => needs.has(x))) continue;
     for (const out of node.outputs) if (isFloat(out.dtype)) needs.add(out);
   }
 
   const grads = new Map<Tensor, Tensor>();
-  const seed = graph.constant(onesFor(loss), loss.shape as number[]);
-  grads.set(loss, seed);
-  for (let id = loss.node.id; id >= 0; id--) {
+  grads.set(output, seed);
+  for (let id = output.node.id; id >= fromNode; id--) {
     const node = graph.nodes[id];
     if (!node || node.leaf) continue;
     const out = node.outputs[0] as Tensor;
@@ -40,11 +52,20 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
     if (!g || !needs.has(out)) continue;
     if (node.outputs.length > 1)
       throw new Error(`grad: ${node.op} has several outputs; no gradient rule handles that`);
-    const rule = GRAD_RULES[node.op];
-    if (!rule)
-      throw new Error(`grad: no gradient rule for op ${node.op} (output ${out}); add one to grad-rules.ts`);
-    const inputGrads = rule(g, out, node.inputs);
-    node.inputs.forEach((x, i) => {
+    const targets = targetsOf(node);
+    let inputGrads: (Tensor | undefined)[];
+    if (node.gradient) {
+      inputGrads = node.gradient.rule(
+        g,
+        targets.map((x) => needs.has(x)),
+      );
+    } else {
+      const rule = GRAD_RULES[node.op];
+      if (!rule)
+        throw new Error(`grad: no gradient rule for op ${node.op} (output ${out}); add one to grad-rules.ts`);
+      inputGrads = rule(g, out, node.inputs);
+    }
+    targets.forEach((x, i) => {
       if (!needs.has(x)) return;
       const gx = inputGrads[i];
       if (!gx) throw new Error(`grad: op ${node.op} has no gradient for its input ${i} (${x})`);

@@ -49,6 +49,17 @@ export interface Node {
   readonly attrs: Readonly<Record<string, Attr>>;
   readonly outputs: Tensor[];
   readonly leaf?: Leaf;
+  /** A gradient autodiff takes instead of differentiating the node's inputs (Graph.withGradient). */
+  readonly gradient?: CustomGradient;
+}
+
+/**
+ * The gradient of a node's output g mapped to gradients of `wrt` (tensors made before the node); `needed`
+ * says which of them autodiff will use, so a rule can skip the rest (undefined).
+ */
+export interface CustomGradient {
+  readonly wrt: readonly Tensor[];
+  rule(g: Tensor, needed: readonly boolean[]): (Tensor | undefined)[];
 }
 
 export interface OutputSpec {
@@ -204,6 +215,30 @@ export class Graph {
   ): Tensor {
     const [out] = this.apply(op, inputs, attrs, [{ dtype, shape }]);
     return out as Tensor;
+  }
+
+  /**
+   * `value` through an Identity node whose gradient comes from `gradient` instead of value's own nodes:
+   * how a fused computation (a chunked LM head, a recomputed layer) supplies its backward pass. The nodes
+   * that made `value` then get no gradient, so nothing of them is kept for the backward pass.
+   */
+  withGradient(value: Tensor, gradient: CustomGradient): Tensor {
+    if (value.graph !== this) throw new Error('withGradient: value belongs to another graph');
+    for (const t of gradient.wrt) {
+      if (t.graph !== this || t.node.id >= this.nodes.length)
+        throw new Error(`withGradient: ${t.name} is not a tensor of this graph`);
+    }
+    const node: Node = {
+      id: this.nodes.length,
+      op: 'Identity',
+      inputs: [value],
+      attrs: {},
+      outputs: [],
+      gradient,
+    };
+    node.outputs.push(new Tensor(this, this.nodes.length * 8, value.dtype, value.shape, node, 0));
+    this.nodes.push(node);
+    return node.outputs[0] as Tensor;
   }
 
   inputs(): Tensor[] {

@@ -24,7 +24,7 @@ import {
   tanh,
   where,
 } from './ops-elementwise';
-import { gatherElements, range } from './ops-index';
+import { gather, gatherElements, range, scatterElementsAdd, scatterNDAdd, zerosLike } from './ops-index';
 import { logSoftmax, matmul, reduceMean, softmax } from './ops-reduce';
 import { concat, dimOf, expand, reshape, slice, squeeze, transposeLast, unsqueeze } from './ops-shape';
 import { formatShape, type Dim } from './shape';
@@ -164,9 +164,81 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   return matmul(softmax(scores, -1), values); // (B, H, Tq, D)
 }
 
-/** log p(target) at each position: logits (..., V), targets int64 (...) -> (...). */
+/**
+ * log p(target) at each position: logits (..., V), targets int64 (...) -> (...). Its gradient is fused,
+ * d/dlogits = g * (one_hot(target) - softmax): exp of the log-probs scaled by -g, then g scattered in at the
+ * targets (three logits-sized tensors fewer than differentiating gather and log-softmax one by one).
+ */
 export function tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
   const logProbs = logSoftmax(logits, -1); // (..., V)
-  const picked = gatherElements(logProbs, unsqueeze(targets, [-1]), -1); // (..., 1)
-  return squeeze(picked, [-1]);
+  const index = unsqueeze(targets, [-1]); // (..., 1)
+  const picked = squeeze(gatherElements(logProbs, index, -1), [-1]); // (...)
+  return logits.graph.withGradient(picked, {
+    wrt: [logits],
+    rule: (g) => {
+      const column = unsqueeze(g, [-1]); // (..., 1)
+      return [scatterElementsAdd(mul(exp(logProbs), neg(column)), index, column, -1)]; // (..., V)
+    },
+  });
+}
+
+/**
+ * log p(target) under the LM head for selected rows of hidden states, chunk by chunk, with its gradient
+ * computed in the same pass (Liger Kernel's fused linear cross-entropy): per chunk the head's logits, their
+ * log-softmax, the target's log-prob and d logp / d hidden = W[target] - softmax @ W, then the chunk is
+ * dropped, so no (rows, V) tensor outlives its chunk and the backward pass needs no logits at all. A chunk's
+ * log-probs and slopes leave it as one tensor, so that onnxruntime finishes one chunk before the next.
+ *
+ * hidden (R, C); weight (V, C), frozen (no gradient flows to it: a trainable head is a loud error);
+ * positions and targets int64 (M, K): M chunks (a known number) of K rows each, positions index hidden.
+ * `differentiable: false` (scoring, evaluation) leaves the slopes out. Returns (M, K).
+ */
+export function linearTokenLogProbs(
+  hidden: Tensor,
+  weight: Tensor,
+  positions: Tensor,
+  targets: Tensor,
+  options: { differentiable?: boolean } = {},
+): Tensor {
+  const chunks = positions.shape[0];
+  const width = hidden.shape[1];
+  if (
+    hidden.rank !== 2 ||
+    weight.rank !== 2 ||
+    positions.rank !== 2 ||
+    typeof chunks !== 'number' ||
+    typeof width !== 'number'
+  )
+    throw new Error(
+      `linearTokenLogProbs: expected hidden (R, C), weight (V, C), positions (M, K) with M and C known; ` +
+        `got ${formatShape(hidden.shape)}, ${formatShape(weight.shape)}, ${formatShape(positions.shape)}`,
+    );
+  const g = hidden.graph;
+  const differentiable = options.differentiable ?? true;
+  const headT = transposeLast(weight); // (C, V)
+  const parts: Tensor[] = [];
+  for (let m = 0; m < chunks; m++) {
+    const at = g.scalar(m, 'int64');
+    const wanted = gather(targets, at, 0); // (K)
+    const h = gather(hidden, gather(positions, at, 0), 0); // (K, C)
+    const logProbs = logSoftmax(matmul(h, headT), -1); // (K, V)
+    const logp = gatherElements(logProbs, unsqueeze(wanted, [-1]), -1); // (K, 1)
+    if (!differentiable) {
+      parts.push(unsqueeze(logp, [0])); // (1, K, 1)
+      continue;
+    }
+    const slope = sub(gather(weight, wanted, 0), matmul(exp(logProbs), weight)); // (K, C)
+    parts.push(unsqueeze(concat([logp, slope], -1), [0])); // (1, K, 1+C)
+  }
+  const all = concat(parts, 0); // (M, K, 1) or (M, K, 1+C)
+  const logps = squeeze(slice(all, -1, 0, 1), [-1]); // (M, K)
+  if (!differentiable) return logps;
+  return g.withGradient(logps, {
+    wrt: [hidden, weight],
+    rule: (grad) => {
+      const slope = slice(all, -1, 1, 1 + width); // (M, K, C)
+      const dRows = mul(unsqueeze(grad, [-1]), slope); // (M, K, C)
+      return [scatterNDAdd(zerosLike(hidden), unsqueeze(positions, [-1]), dRows), undefined]; // (R, C)
+    },
+  });
 }

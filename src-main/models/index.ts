@@ -17,6 +17,7 @@ export * from './tokenizer';
 export {
   buildCachedStepGraph,
   buildScoringGraph,
+  decoder,
   forward,
   type ForwardInputs,
   type GraphOptions,

@@ -14,6 +14,7 @@ import {
   linear,
   mul,
   range,
+  recomputed,
   reshape,
   rmsNorm,
   silu,
@@ -225,6 +226,20 @@ export function forward(
   weights: ReadonlyMap<string, WeightTensor>,
   inputs: ForwardInputs,
 ): { logits: Tensor; cache: KvCache[] } {
+  const { hidden, head, cache } = decoder(c, weights, inputs);
+  return { logits: lmHeadLogits(c, hidden, head), cache }; // (B, T, V)
+}
+
+/**
+ * The final hidden states (B, T, C) after the last norm, the LM head's weight (V, C) and the KV caches:
+ * everything but the head, for callers that run the head only where they need it. `recompute` rebuilds each
+ * layer's activations in the backward pass instead of keeping them (training without a cache).
+ */
+export function decoder(
+  c: ModelConfig,
+  weights: ReadonlyMap<string, WeightTensor>,
+  inputs: ForwardInputs & { recompute?: boolean },
+): { hidden: Tensor; head: Tensor; cache: KvCache[] } {
   const g = inputs.inputIds.graph;
   const w = new Weights(g, weights, inputs.lora, inputs.trainable);
   const seq = inputs.inputIds.shape[1] as Dim;
@@ -233,20 +248,24 @@ export function forward(
   const queryIndex = range(start, keyCount, seq); // (T)
   const positions = inputs.positionIds ?? queryIndex; // (T) or (B, T)
   const ctx = forwardContext(c, positions, queryIndex, keyCount, inputs.attentionMask);
+  if (inputs.recompute && inputs.past)
+    throw new Error('transformer: recompute is for training, without a cache');
   let x = w.rows('embed.weight', inputs.inputIds); // (B, T, C)
   if (c.embedScale !== null) x = mul(x, c.embedScale); // (B, T, C) Gemma's scaled embedding
   if (c.positions === 'learned') x = add(x, w.rows('positions.weight', positions)); // (B, T, C)
   const cache: KvCache[] = [];
   for (let i = 0; i < c.numLayers; i++) {
     w.after(x);
-    const out = block(c, w, i, x, ctx, inputs.past?.[i]);
-    x = out.x; // (B, T, C)
-    cache.push(out.cache);
+    const layer = (h: Tensor): Tensor => {
+      const out = block(c, w, i, h, ctx, inputs.past?.[i]);
+      cache.push(out.cache);
+      return out.x; // (B, T, C)
+    };
+    x = inputs.recompute ? recomputed(x, layer) : layer(x);
   }
   w.after(x);
-  x = norm(c, w, 'norm', x); // (B, T, C)
-  const head = w.get(c.tiedEmbeddings ? 'embed.weight' : 'lmHead.weight');
-  return { logits: lmHeadLogits(c, x, head), cache }; // (B, T, V)
+  const hidden = norm(c, w, 'norm', x); // (B, T, C)
+  return { hidden, head: w.get(c.tiedEmbeddings ? 'embed.weight' : 'lmHead.weight'), cache };
 }
 
 export interface GraphOptions {

@@ -10,12 +10,12 @@ import {
   Graph,
   mul,
   reduceSum,
-  tokenLogProbs,
   type OptimizerConfig,
   type Tensor,
   type TrainStep,
 } from '../engine/index';
-import { forward, type WeightTensor, type ModelConfig } from '../models/index';
+import { decoder, type WeightTensor, type ModelConfig } from '../models/index';
+import { completionLogps, sequenceSums } from './head-tokens';
 import { addLoraToGraph, type LoraModule, type LoraState } from './lora-modules';
 import { DPO_METRIC_NAMES, dpoLoss, type DpoLossOptions } from './losses';
 
@@ -29,17 +29,22 @@ export interface DpoGraphSpec {
   loss: DpoLossOptions;
   /** Per-pair weights as an extra input `pair_weights` (B) (dataset_pairs.weight; off by default). */
   pairWeights?: boolean;
+  /** Chunks of the LM head over the completion tokens (the memory plan's; default 1). */
+  headChunks?: number;
+  /** Recompute each layer's activations in the backward pass instead of keeping them. */
+  recompute?: boolean;
 }
 
 /**
- * Batch inputs: the collated `[chosen; rejected]` rows, the reference log-probs and the row selectors (and
- * `pair_weights` when the spec asks for them).
+ * Batch inputs: the collated `[chosen; rejected]` rows, the completion tokens where the head runs
+ * (head-tokens.ts), the reference log-probs and the row selectors (and `pair_weights` when the spec asks).
  */
 export const BATCH_INPUTS = [
   'input_ids',
   'attention_mask',
-  'targets',
-  'completion_mask',
+  'token_positions',
+  'token_targets',
+  'token_rows',
   'chosen_rows',
   'rejected_rows',
   'ref_chosen',
@@ -57,29 +62,36 @@ interface DpoForward {
 }
 
 /**
- * The policy's sequence log-probs in `g`: inputs input_ids, attention_mask, targets, completion_mask (2B, T)
- * and the LoRA params; (2B) sums over completion tokens and (2B) completion lengths. The reference is
- * scored through this same function (buildReferenceGraph), so an unchanged adapter gives its numbers exactly.
+ * The policy's sequence log-probs in `g`: inputs input_ids and attention_mask (2B, T), the completion tokens
+ * where the head runs (token_positions, token_targets, token_rows: head-tokens.ts) and the LoRA params;
+ * (2B) sums over completion tokens and (2B) completion lengths. The reference is scored through this same
+ * function (buildReferenceGraph), so an unchanged adapter gives its numbers exactly. `differentiable` adds
+ * the head's fused gradient and, with spec.recompute, recomputes every layer in the backward pass.
  */
-type PolicySpec = Pick<DpoGraphSpec, 'config' | 'weights' | 'modules' | 'state' | 'lora'>;
+type PolicySpec = Pick<
+  DpoGraphSpec,
+  'config' | 'weights' | 'modules' | 'state' | 'lora' | 'headChunks' | 'recompute'
+>;
 
-function sequenceLogps(g: Graph, spec: PolicySpec): { sequenceLogps: Tensor; lengths: Tensor } {
+function sequenceLogps(
+  g: Graph,
+  spec: PolicySpec,
+  differentiable: boolean,
+): { sequenceLogps: Tensor; lengths: Tensor } {
   const inputIds = g.input('input_ids', 'int64', ['rows', 'seq']); // (2B, T)
   const attentionMask = g.input('attention_mask', 'int64', ['rows', 'seq']); // (2B, T)
-  const targets = g.input('targets', 'int64', ['rows', 'seq']); // (2B, T)
-  const completionMask = g.input('completion_mask', 'float32', ['rows', 'seq']); // (2B, T)
   const lora = addLoraToGraph(g, spec.modules, spec.state, spec.lora);
-  const { logits } = forward(spec.config, spec.weights, { inputIds, attentionMask, lora }); // (2B, T, V)
-  const tokenLogps = tokenLogProbs(logits, targets); // (2B, T)
-  return {
-    sequenceLogps: reduceSum(mul(tokenLogps, completionMask), [1]), // (2B)
-    lengths: reduceSum(completionMask, [1]), // (2B)
-  };
+  const recompute = differentiable && (spec.recompute ?? false);
+  const { hidden, head } = decoder(spec.config, spec.weights, { inputIds, attentionMask, lora, recompute }); // (2B, T, C)
+  const chunks = spec.headChunks ?? 1;
+  const tokenLogps = completionLogps(hidden, head, chunks, { differentiable }); // (M, K)
+  const { sums, lengths } = sequenceSums(g, tokenLogps, chunks); // (2B)
+  return { sequenceLogps: sums, lengths };
 }
 
-function dpoForward(spec: DpoGraphSpec): DpoForward {
+function dpoForward(spec: DpoGraphSpec, differentiable: boolean): DpoForward {
   const g = new Graph();
-  const { sequenceLogps: seqLogps, lengths } = sequenceLogps(g, spec);
+  const { sequenceLogps: seqLogps, lengths } = sequenceLogps(g, spec, differentiable);
   const chosenRows = g.input('chosen_rows', 'int64', ['pairs']); // (B) = 0..B-1
   const rejectedRows = g.input('rejected_rows', 'int64', ['pairs']); // (B) = B..2B-1
   const refChosen = g.input('ref_chosen', 'float32', ['pairs']); // (B)
@@ -106,7 +118,7 @@ export function buildFusedStep(
   optimizer: OptimizerConfig,
   maxGradNorm: number,
 ): { graph: Graph; step: TrainStep } {
-  const f = dpoForward(spec);
+  const f = dpoForward(spec, true);
   const step = buildTrainStep({
     loss: f.loss,
     optimizer,
@@ -118,7 +130,7 @@ export function buildFusedStep(
 
 /** Inputs params and the batch; outputs loss, the metrics and `<param>.grad` for every LoRA tensor. */
 export function buildGradGraph(spec: DpoGraphSpec): Graph {
-  const f = dpoForward(spec);
+  const f = dpoForward(spec, true);
   const grads = grad(f.loss, f.params);
   f.params.forEach((p, i) => f.graph.output(`${p.name}.grad`, grads[i] as Tensor));
   f.graph.output('loss', f.loss);
@@ -128,7 +140,7 @@ export function buildGradGraph(spec: DpoGraphSpec): Graph {
 
 /** Loss and metrics only (evaluation, and the numbers of a step without updating). */
 export function buildEvalGraph(spec: DpoGraphSpec): Graph {
-  const f = dpoForward(spec);
+  const f = dpoForward(spec, false);
   f.graph.output('loss', f.loss);
   for (const [name, metric] of Object.entries(f.metrics)) f.graph.output(name, metric);
   return f.graph;
@@ -140,7 +152,7 @@ export function buildEvalGraph(spec: DpoGraphSpec): Graph {
  */
 export function buildReferenceGraph(spec: PolicySpec): Graph {
   const g = new Graph();
-  g.output('sequence_logps', sequenceLogps(g, spec).sequenceLogps);
+  g.output('sequence_logps', sequenceLogps(g, spec, false).sequenceLogps);
   return g;
 }
 

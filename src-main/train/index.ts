@@ -3,6 +3,13 @@
 export * from './collate';
 export * from './sequence-logps';
 export * from './train-args';
+export {
+  describePlan,
+  headChunksFor,
+  MemoryBudgetError,
+  type MemoryEstimate,
+  type MemoryPlan,
+} from './memory-plan';
 export { CHECKPOINT_DIR, METRICS_FILE, NotFiniteError, safetensorsIO, trainDpo } from './trainer';
 export type { TrainDpoInput, TrainDpoResult, TrainStartInfo } from './trainer';
 export {

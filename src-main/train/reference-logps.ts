@@ -6,6 +6,7 @@ import type { DeviceRequest } from '../runtime/index';
 import { collatePairs, truncatePair, type CollateOptions, type PairExample } from './collate';
 import { buildReferenceGraph, type DpoGraphSpec } from './dpo-graph';
 import { f32, i64, openGraph } from './graph-session';
+import { headFeeds, headTokens } from './head-tokens';
 import { paramNameA, paramNameB, type LoraState } from './lora-modules';
 
 export interface CachedLogp {
@@ -65,7 +66,7 @@ export function baseReferenceState(state: LoraState): LoraState {
  */
 export function referenceHash(reference: ReferenceModel): string {
   const hash = createHash('sha256');
-  hash.update(`reference/policy-graph/${reference.kind}\n${modelHash(reference)}\n`);
+  hash.update(`reference/policy-graph-chunked-head/${reference.kind}\n${modelHash(reference)}\n`);
   if (reference.kind === 'init') {
     hash.update(`r=${reference.lora.r} alpha=${reference.lora.alpha}\n`);
     for (const name of [...reference.state.keys()].sort()) {
@@ -104,7 +105,7 @@ export interface ReferenceResult {
 export async function referenceLogps(
   reference: ReferenceModel,
   examples: readonly PairExample[],
-  options: { collate: CollateOptions; batchSize: number; device: DeviceRequest },
+  options: { collate: CollateOptions; batchSize: number; device: DeviceRequest; headChunks: number },
   cache?: ReferenceLogpCache,
 ): Promise<ReferenceResult> {
   const keys = examples.map((e) => pairKeys(e, options.collate.maxLength));
@@ -117,7 +118,11 @@ export async function referenceLogps(
   });
   const missing = refs.flatMap((r, i) => (r.length === 0 ? [i] : []));
   if (missing.length === 0) return { refs, cachedPairs: examples.length, scoredPairs: 0 };
-  const opened = await openGraph(buildReferenceGraph(reference), 'reference', { device: options.device });
+  const opened = await openGraph(
+    buildReferenceGraph({ ...reference, headChunks: options.headChunks }),
+    'reference',
+    { device: options.device },
+  );
   const fresh = new Map<string, CachedLogp>();
   try {
     const lora = Object.fromEntries(
@@ -142,8 +147,7 @@ export async function referenceLogps(
           ...lora,
           input_ids: i64(batch.inputIds, batch.dims), // (2B, T)
           attention_mask: i64(batch.attentionMask, batch.dims),
-          targets: i64(batch.targets, batch.dims),
-          completion_mask: f32(batch.completionMask, batch.dims),
+          ...headFeeds(headTokens(batch, options.headChunks), batch.dims[0]), // the completion tokens
         },
         ['sequence_logps'],
       );

@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildScoringGraph, loadCheckpoint, loadPeftAdapter } from '../models/index';
+import { loadCheckpoint, loadPeftAdapter } from '../models/index';
 import { openGraph } from './graph-session';
 import { loraModules, toPeftAdapter } from './lora-modules';
 import { LLAMA_TARGET_MODULES } from './lora';
 import { writePeftAdapter } from './peft-export';
-import { scorePairs } from './sequence-logps';
+import { buildCompletionScoringGraph, scorePairs } from './sequence-logps';
 import { safetensorsIO } from './trainer';
 
 const FIXTURE = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'dpo-step.json'), 'utf8')) as {
@@ -30,12 +30,14 @@ const EXAMPLES = FIXTURE.pairs.map((p) => ({
 const dir = mkdtempSync(join(tmpdir(), 'logps-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function score(lora?: Parameters<typeof buildScoringGraph>[2]) {
-  const opened = await openGraph(buildScoringGraph(MODEL.config, MODEL.weights, lora), 'score', {
-    device: 'cpu',
+async function score(lora?: Parameters<typeof buildCompletionScoringGraph>[2]['lora'], headChunks = 1) {
+  const graph = buildCompletionScoringGraph(MODEL.config, MODEL.weights, {
+    headChunks,
+    ...(lora ? { lora } : {}),
   });
+  const opened = await openGraph(graph, 'score', { device: 'cpu' });
   try {
-    return await scorePairs(opened.session, EXAMPLES, { batchSize: 2 }); // 2 runs: padding across batches
+    return await scorePairs(opened.session, EXAMPLES, { batchSize: 2, headChunks }); // 2 runs: padding across batches
   } finally {
     await opened.close();
   }
@@ -68,7 +70,7 @@ describe('scorePairs', () => {
       fanInFanOut: false,
     });
     await writePeftAdapter(dir, adapter, safetensorsIO);
-    const rows = await score({ lora: loadPeftAdapter(dir, MODEL.config).weights });
+    const rows = await score(loadPeftAdapter(dir, MODEL.config).weights, 3); // the head in 3 chunks
     rows.forEach((row, i) => {
       const [chosen, rejected] = FIXTURE.policy_logps[i] as [number, number];
       expect(row.chosenLogp).toBeCloseTo(chosen, 4);

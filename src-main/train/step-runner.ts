@@ -13,6 +13,7 @@ import {
   type DpoGraphSpec,
 } from './dpo-graph';
 import { f32, i64, openGraph, type OpenedGraph } from './graph-session';
+import { headFeeds, headTokens } from './head-tokens';
 import type { LoraState } from './lora-modules';
 import type { TrainArgs } from './train-args';
 
@@ -28,14 +29,14 @@ function batchFeeds(
   batch: ReturnType<typeof collatePairs>,
   refs: readonly (readonly number[])[],
   weights: readonly number[] | undefined,
+  headChunks: number,
 ): Feeds {
   const b = batch.pairs;
   return {
     ...(weights ? { pair_weights: f32(Float32Array.from(weights), [b]) } : {}), // (B)
     input_ids: i64(batch.inputIds, batch.dims), // (2B, T)
     attention_mask: i64(batch.attentionMask, batch.dims),
-    targets: i64(batch.targets, batch.dims),
-    completion_mask: f32(batch.completionMask, batch.dims),
+    ...headFeeds(headTokens(batch, headChunks), batch.dims[0]), // the completion tokens, (M, K)
     chosen_rows: i64(
       BigInt64Array.from({ length: b }, (_, i) => BigInt(i)),
       [b],
@@ -76,6 +77,7 @@ export class StepRunner {
       refs: readonly number[][];
       collate: CollateOptions;
       pairWeights?: boolean;
+      headChunks?: number;
     },
     private readonly microSize: number,
     /** LoRA tensors (slots with init 'param') and optimizer state (the rest), by slot input name. */
@@ -175,6 +177,7 @@ export class StepRunner {
         batch,
         rows.map((r) => refs[r] as number[]),
         this.weightsOf(rows),
+        this.data.headChunks ?? 1,
       ),
     };
   }

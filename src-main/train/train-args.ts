@@ -45,6 +45,8 @@ export interface TrainArgs {
    * both are the base model.
    */
   reference: ReferenceChoice;
+  /** Memory budget in GB for the run's plan (micro-batch, recomputation); undefined: 70 % of the free RAM. */
+  maxMemory: number | undefined;
 }
 
 export const REFERENCE_CHOICES = ['init', 'base'] as const;
@@ -81,6 +83,7 @@ export const TRAIN_DEFAULTS: TrainArgs = {
   seed: 42,
   device: 'auto',
   reference: 'init',
+  maxMemory: undefined,
 };
 
 const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -157,5 +160,11 @@ export function resolveTrainArgs(given: Partial<TrainArgs>): TrainArgs {
   check(Number.isInteger(a.seed) && a.seed >= 0, 'seed', a.seed, 'a non-negative integer');
   check(['auto', 'cpu', 'cuda'].includes(a.device), 'device', a.device, 'auto, cpu or cuda');
   check(REFERENCE_CHOICES.includes(a.reference), 'reference', a.reference, 'init or base');
+  check(
+    a.maxMemory === undefined || (finite(a.maxMemory) && a.maxMemory > 0),
+    'maxMemory',
+    a.maxMemory,
+    'a number of GB > 0',
+  );
   return a;
 }

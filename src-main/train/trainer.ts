@@ -2,6 +2,7 @@
 // collate -> forward/backward (micro-batches) -> clip -> AdamW/SGD -> check finite -> log -> eval ->
 // checkpoint; finally the PEFT adapter. Resumes from <out>/checkpoint to the same result as an unbroken run.
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { writeSafetensors, type Checkpoint as ModelCheckpoint } from '../models/index';
 import type { Device } from '../runtime/index';
@@ -17,6 +18,7 @@ import { defaultTargetModules, fanInFanOut } from './lora';
 import { initLoraState, loraModules, toPeftAdapter, type LoraState } from './lora-modules';
 import { writePeftAdapter, type SafetensorsWriter } from './peft-export';
 import { Rng } from './rng';
+import { memoryBudget, planMemory, storedWeightBytes, type MemoryPlan } from './memory-plan';
 import { maxAbs, RunHealth, unusualSettings } from './run-health';
 import { learningRate } from './schedule';
 import { baseReferenceState, referenceLogps, type ReferenceLogpCache } from './reference-logps';
@@ -55,6 +57,8 @@ export interface TrainDpoInput {
 
 export interface TrainStartInfo {
   device: Device;
+  /** The micro-batch, recomputation and head chunks chosen for the memory budget, with the estimate. */
+  memory: MemoryPlan;
   reason?: string;
   totalSteps: number;
   startStep: number;
@@ -87,6 +91,17 @@ export const safetensorsIO: SafetensorsWriter = {
       metadata,
     ),
 };
+
+const parameterCount = (weights: ModelCheckpoint['weights']): number =>
+  [...weights.values()].reduce((n, t) => n + t.data.length, 0);
+
+/** The longest sequence a batch can hold: the longest prompt + completion, at most maxLength. */
+function longestSequence(examples: readonly PairExample[], maxLength: number): number {
+  let longest = 1;
+  for (const e of examples)
+    longest = Math.max(longest, e.prompt.length + Math.max(e.chosen.length, e.rejected.length));
+  return Math.min(longest, maxLength);
+}
 
 /** A step produced NaN or Inf; nothing of it was kept. */
 export class NotFiniteError extends Error {}
@@ -217,6 +232,24 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     state = new Map(Object.entries(saved.adapter).map(([k, t]) => [k, Float32Array.from(t.data)]));
     for (const [k, t] of Object.entries(saved.optimizer)) optimizerState.set(k, Float32Array.from(t.data));
   }
+  // ---- the memory plan: micro-batch, recomputation and head chunks for the budget, or a refusal ----
+  const memory = planMemory(
+    {
+      config,
+      weightBytes: storedWeightBytes(config, parameterCount(model.weights)),
+      loraParams: [...state.values()].reduce((n, t) => n + t.length, 0),
+      optimizer: args.optimizer,
+      maxLength: longestSequence(examples, collate.maxLength),
+    },
+    {
+      batchSize: args.batchSize,
+      minGradAccum: args.gradAccum,
+      loraR: lora.r,
+      budget: memoryBudget(args.maxMemory, freemem()),
+    },
+  );
+  const runArgs = { ...args, gradAccum: memory.gradAccum };
+
   await keepMetricsUpTo(join(outDir, METRICS_FILE), step);
   await mkdir(outDir, { recursive: true });
   const resolved = {
@@ -232,6 +265,10 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     train_pairs: trainRows.length,
     eval_pairs: evalCount,
     steps_per_epoch: stepsPerEpoch,
+    micro_batch: memory.microBatch,
+    recompute: memory.recompute,
+    head_chunks: memory.headChunks,
+    estimated_peak_gb: Number((memory.estimate.total / 2 ** 30).toFixed(3)),
   };
   await writeFile(join(outDir, 'training_args.json'), `${JSON.stringify(resolved, null, 2)}\n`);
 
@@ -241,7 +278,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
   const reference = await referenceLogps(
     { kind: referenceKind, config, weights: model.weights, modules, lora, state: referenceState },
     examples,
-    { collate, batchSize: args.batchSize / args.gradAccum, device: args.device },
+    { collate, batchSize: memory.microBatch, device: args.device, headChunks: memory.headChunks },
     input.referenceCache,
   );
 
@@ -258,17 +295,26 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
       sftWeight: args.sftWeight,
     },
     pairWeights: args.pairWeights,
+    headChunks: memory.headChunks,
+    recompute: memory.recompute,
   };
   const runner = await StepRunner.open(
     spec,
-    args,
-    { examples, refs: reference.refs, collate, pairWeights: args.pairWeights },
+    runArgs,
+    {
+      examples,
+      refs: reference.refs,
+      collate,
+      pairWeights: args.pairWeights,
+      headChunks: memory.headChunks,
+    },
     { withEval: evalCount > 0, optimizerState },
   );
   try {
     const { device, reason } = runner.session;
     input.onStart?.({
       device,
+      memory,
       ...(reason ? { reason } : {}),
       totalSteps,
       startStep: step,

@@ -1,15 +1,11 @@
 // `logprobs`: the sequence log-probs of every PAIRS.jsonl row under a model (and optionally a PEFT adapter),
 // written one JSON row per input row, in order.
 import { writeFile } from 'node:fs/promises';
-import {
-  buildScoringGraph,
-  loadCheckpoint,
-  loadPeftAdapter,
-  ModelTokenizer,
-  type Checkpoint,
-} from '../../models/index';
+import { loadCheckpoint, loadPeftAdapter, ModelTokenizer, type Checkpoint } from '../../models/index';
 import type { Device, DeviceRequest } from '../../runtime/index';
 import {
+  buildCompletionScoringGraph,
+  headChunksFor,
   openGraph,
   pairsNeedTokenizer,
   readPairs,
@@ -93,12 +89,25 @@ export async function scoreExamples(
   },
 ): Promise<{ rows: PairLogps[]; device: Device; reason?: string }> {
   const lora = options.adapterDir ? loadPeftAdapter(options.adapterDir, model.config).weights : undefined;
-  const graph = buildScoringGraph(model.config, model.weights, lora ? { lora } : {});
+  const batchSize = options.batchSize ?? 8;
+  const longest = Math.max(
+    1,
+    ...examples.map((e) => e.prompt.length + Math.max(e.chosen.length, e.rejected.length)),
+  );
+  const headChunks = headChunksFor(
+    model.config.vocabSize,
+    2 * batchSize * Math.min(longest, options.maxLength ?? longest),
+  );
+  const graph = buildCompletionScoringGraph(model.config, model.weights, {
+    headChunks,
+    ...(lora ? { lora } : {}),
+  });
   const opened = await openGraph(graph, 'logprobs', { device: options.device ?? 'auto' });
   try {
     const rows = await scorePairs(opened.session, examples, {
       padTokenId: options.padTokenId,
-      batchSize: options.batchSize ?? 8,
+      batchSize,
+      headChunks,
       ...(options.maxLength ? { maxLength: options.maxLength } : {}),
     });
     const { device, reason } = opened.session;
