@@ -43,6 +43,8 @@ export const TrainSettings = z.object({
   device: z.enum(['auto', 'cpu', 'cuda']),
   /** Runs stored before the choice existed were started with the starting adapter as reference. */
   reference: z.enum(REFERENCE_CHOICES).default('init'),
+  /** Memory budget in GB; null: 80 % of the free RAM (the run picks micro-batch and recomputation). */
+  maxMemory: z.number().positive().nullable().default(null),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 export type TrainSettingName = keyof TrainSettings;
@@ -74,6 +76,9 @@ export const TRAIN_SETTING_HELP: Record<TrainSettingName, string> = {
   device: 'where to train: auto uses the GPU when CUDA works',
   reference:
     'what the tuned model is compared with when it starts from a trained version: init is that version (as TRL does), base the base model',
+  maxMemory:
+    'GB the run may use (empty: 80% of the free memory); the largest micro-batch that fits is used, ' +
+    'and a run that cannot fit is refused before it starts',
 };
 
 export const RunStatus = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);

@@ -2,6 +2,7 @@
 // metrics.jsonl, training_args.json and checkpoints into --out, resuming from <out>/checkpoint when it exists.
 import { InvalidArgumentError, type Command } from 'commander';
 import {
+  describePlan,
   DPO_LOSS_TYPES,
   REFERENCE_CHOICES,
   runTrainJob,
@@ -165,6 +166,12 @@ export function registerTrain(program: Command): void {
       'auto | cpu | cuda (default auto)',
       parseChoice('--device', ['auto', 'cpu', 'cuda'] as const),
     )
+    .option(
+      '--max-memory <GB>',
+      'memory budget: the largest micro-batch (and layer recomputation or not) that fits it is used, ' +
+        'and a run that cannot fit is refused before it starts (default: 80% of the free RAM)',
+      parseNumber('--max-memory'),
+    )
     .action(async (options: TrainOptions) => {
       const { model, data, out, adapterInit, resume, ...args } = options;
       if (args.epochs !== undefined && args.maxSteps !== undefined)
@@ -180,10 +187,12 @@ export function registerTrain(program: Command): void {
         args,
         ...(adapterInit ? { adapterInit } : {}),
         ...(resume ? { resume } : {}),
-        onStart: (info) =>
+        onStart: (info) => {
           console.error(
             `device: ${info.device}${info.reason ? ` (${info.reason})` : ''}; steps ${info.startStep + 1}..${info.totalSteps}`,
-          ),
+          );
+          console.error(describePlan(info.memory));
+        },
         onWarning: (message) => console.error(`warning: ${message}`),
         onLog: (row) =>
           console.error(

@@ -8,12 +8,12 @@ const F32 = 4;
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 
-/** Logits of one head chunk stay under this (three chunk-sized tensors live at once). */
+/** Logits of one head chunk stay under this (two chunk-sized tensors live at once). */
 export const HEAD_CHUNK_BYTES = 64 * MIB;
 /** More chunks make a longer graph for little saving. */
 const MAX_HEAD_CHUNKS = 64;
-/** Node, onnxruntime, the tokenizer and the graph builder, before any tensor (measured: 250-350 MiB). */
-export const RUNTIME_BYTES = 320 * MIB;
+/** Node, onnxruntime and the modules before any tensor (measured: 110-130 MiB, plus ORT's own start). */
+export const RUNTIME_BYTES = 170 * MIB;
 
 /** Head chunks for at most `tokens` completion tokens per run, each chunk's logits under HEAD_CHUNK_BYTES. */
 export function headChunksFor(vocabSize: number, tokens: number): number {
@@ -63,11 +63,14 @@ export function estimatePeak(
   const tokens = 2 * options.microBatch * seq; // [chosen; rejected]
   const layer = keptPerToken(c, seq, options.loraR) * tokens * F32;
   const kept = options.recompute ? c.numLayers * c.hiddenSize * tokens * F32 : c.numLayers * layer;
-  // Backward of a layer: its activations (recomputed or kept) plus gradients of the same size.
-  const working = options.recompute ? 2 * layer : layer;
+  // Backward of a layer: gradients of its activations (about as many again); recomputed, the layer's
+  // activations too, less what the runtime frees as the backward pass goes (measured: 1.5 layers).
+  const working = options.recompute ? 1.5 * layer : layer;
   const chunks = headChunksFor(c.vocabSize, tokens);
   const chunkTokens = Math.ceil(tokens / chunks);
-  const head = 3 * chunkTokens * c.vocabSize * F32 + 3 * tokens * c.hiddenSize * F32;
+  // Two chunk-sized tensors live at once (logits -> log-softmax -> softmax reuse buffers); the selected
+  // hidden rows, their slopes and the gradient of the hidden states are (tokens, C) each.
+  const head = 2 * chunkTokens * c.vocabSize * F32 + 3 * tokens * c.hiddenSize * F32;
   const slots = shape.optimizer === 'adamw' ? 9 : 5; // p, grad, m, v in; p, m, v out; feeds copied
   const estimate = {
     weights: shape.weightBytes,

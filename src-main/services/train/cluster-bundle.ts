@@ -380,9 +380,10 @@ export async function exportClusterBundleAt(
 
 /** The API's settings (null = not set) as the trainer's partial arguments. */
 function settingsToArgs(settings: ApiParsedInput<'exportClusterBundle'>['settings']): Partial<TrainArgs> {
-  const { loraTargets, maxSteps, maxLength, ...rest } = settings;
+  const { loraTargets, maxSteps, maxLength, maxMemory, ...rest } = settings;
   return {
     ...rest,
+    ...(maxMemory ? { maxMemory } : {}),
     ...(loraTargets ? { loraTargets } : {}),
     ...(maxSteps ? { maxSteps } : {}),
     ...(maxLength ? { maxLength } : {}),

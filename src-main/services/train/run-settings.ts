@@ -18,6 +18,7 @@ export function toTrainArgs(settings: TrainSettings): TrainArgs {
       loraTargets: settings.loraTargets ?? undefined,
       maxSteps: settings.maxSteps ?? undefined,
       maxLength: settings.maxLength ?? undefined,
+      maxMemory: settings.maxMemory ?? undefined,
       evalSplit: 0, // the dataset's own split is used
     });
   } catch (error) {

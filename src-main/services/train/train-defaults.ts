@@ -91,6 +91,7 @@ export function defaultTrainSettings(
       seed: TRAIN_DEFAULTS.seed,
       device: 'auto',
       reference: TRAIN_DEFAULTS.reference,
+      maxMemory: null,
     },
     notes,
   };

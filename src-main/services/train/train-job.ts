@@ -77,6 +77,7 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainDpoRes
 
 /** What the command line needs to describe and check its flags (cli may not import train). */
 export {
+  describePlan,
   DPO_LOSS_TYPES,
   REFERENCE_CHOICES,
   SCHEDULE_KINDS,

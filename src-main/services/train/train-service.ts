@@ -178,12 +178,21 @@ export function createTrainService(deps: TrainServiceDeps) {
         const note = notes.filter((n) => n !== null).join('; ');
         const facts = { trainPairs: info.trainPairs, evalPairs: info.evalPairs };
         const cacheUse = { cachedReferencePairs: info.cachedPairs, scoredReferencePairs: info.scoredPairs };
+        const gb = (bytes: number): number => Number((bytes / 2 ** 30).toFixed(2));
+        const memory = {
+          microBatch: info.memory.microBatch,
+          gradAccum: info.memory.gradAccum,
+          recompute: info.memory.recompute,
+          headChunks: info.memory.headChunks,
+          estimatedGb: gb(info.memory.estimate.total),
+          budgetGb: gb(info.memory.budget),
+        };
         runs.markRunning(runId, {
           device: info.device,
           deviceNote: note === '' ? null : note,
           totalSteps: info.totalSteps,
           checkpointDir: attempt.checkpointDir,
-          configJson: JSON.stringify({ ...attempt.args, run: { ...facts, ...cacheUse }, warnings }),
+          configJson: JSON.stringify({ ...attempt.args, run: { ...facts, ...cacheUse, memory }, warnings }),
         });
         started = true;
         runs.deleteMetricsAfter(runId, info.startStep);

@@ -67,6 +67,21 @@ describe('runFacts', () => {
     );
     expect(runFacts(run({}))).toBeNull();
   });
+
+  it('says which micro-batch and recomputation the memory plan chose, and its estimate', () => {
+    const run = (config: Record<string, unknown>) => ({ config }) as unknown as Run;
+    const memory = {
+      microBatch: 4,
+      gradAccum: 2,
+      recompute: true,
+      headChunks: 3,
+      estimatedGb: 5.14,
+      budgetGb: 12,
+    };
+    expect(runFacts(run({ run: { trainPairs: 7, evalPairs: 1, memory } }))).toBe(
+      '7 train / 1 eval pairs · micro-batch 4 × 2, recompute on, est. peak 5.1 of 12.0 GB',
+    );
+  });
 });
 
 describe('tickLabels', () => {

@@ -161,9 +161,24 @@ export function runFacts(run: Run): string | null {
   ];
   if (train === null || evalPairs === null) return null;
   const pairs = `${train} train / ${evalPairs} eval pairs`;
-  return cached === null || scored === null
-    ? pairs
-    : `${pairs} · reference log-probs: ${cached} cached, ${scored} computed`;
+  const withCache =
+    cached === null || scored === null
+      ? pairs
+      : `${pairs} · reference log-probs: ${cached} cached, ${scored} computed`;
+  const plan = memoryFact(facts?.memory);
+  return plan ? `${withCache} · ${plan}` : withCache;
+}
+
+/** The memory plan the run chose: "micro-batch 4 × 2, recompute on, est. 5.1 of 12.0 GB". */
+function memoryFact(memory: unknown): string | null {
+  if (typeof memory !== 'object' || memory === null) return null;
+  const m = memory as Record<string, unknown>;
+  if (typeof m.microBatch !== 'number' || typeof m.estimatedGb !== 'number' || typeof m.budgetGb !== 'number')
+    return null;
+  return (
+    `micro-batch ${m.microBatch} × ${String(m.gradAccum)}, recompute ${m.recompute === true ? 'on' : 'off'}, ` +
+    `est. peak ${m.estimatedGb.toFixed(1)} of ${m.budgetGb.toFixed(1)} GB`
+  );
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type TrainSettings,
 } from '../../../src-shared/train-schemas';
 
-export type FieldKind = 'number' | 'int' | 'optional-int' | 'choice' | 'bool' | 'list';
+export type FieldKind = 'number' | 'int' | 'optional-int' | 'optional-number' | 'choice' | 'bool' | 'list';
 
 export interface SettingField {
   name: TrainSettingName;
@@ -75,13 +75,14 @@ export const SETTING_GROUPS: readonly { title: string; fields: SettingField[] }[
       field('checkpointEvery', 'Checkpoint every', 'int'),
       field('seed', 'Seed', 'int'),
       field('device', 'Device', 'choice', ['auto', 'cpu', 'cuda']),
+      field('maxMemory', 'Memory budget (GB)', 'optional-number'),
     ],
   },
 ];
 
 /** The text an input shows for a setting's value. */
 export function fieldText(value: TrainSettings[TrainSettingName]): string {
-  if (value === null) return '';
+  if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return value.join(', ');
   return String(value);
 }
@@ -94,6 +95,7 @@ export function parseField(kind: FieldKind, text: string): TrainSettings[TrainSe
     case 'int':
       return trimmed === '' ? Number.NaN : Number(trimmed);
     case 'optional-int':
+    case 'optional-number':
       return trimmed === '' ? null : Number(trimmed);
     case 'list': {
       const items = trimmed
