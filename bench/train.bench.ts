@@ -4,7 +4,7 @@
 // sigmoid loss, clipping at 1.0, AdamW. Each side runs in its own process (so peak RSS is its own).
 // Run: npm run bench:train   (BENCH_WARMUP default 1, BENCH_STEPS default 3, BENCH_LAYERS default 30)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +14,12 @@ import { defaultTargetModules } from '../src-main/train/lora';
 import { initLoraState } from '../src-main/train/lora-modules';
 import { Rng } from '../src-main/train/rng';
 import { smolLm2Config, writeRandomLlama } from './smollm2-checkpoint';
+import { torchBlas } from './torch-blas';
 
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const STEPS = Number(process.env.BENCH_STEPS ?? 3);
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 30);
 const THREADS = availableParallelism(); // ORT's default intra-op count is the physical cores; torch gets this
-const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
 const [PAIRS, PROMPT, COMPLETION] = [4, 128, 128];
 const [R, ALPHA, LR, BETA] = [16, 32, 5e-5, 0.1];
 
@@ -138,6 +138,7 @@ async function main(): Promise<void> {
     writeRandomLlama(join(dir, 'model'), CONFIG);
     writePairs(dir);
     const self = fileURLToPath(import.meta.url);
+    torchBlas(); // before the long workbench side: fail early without an optimized BLAS
     const workbench = lastJsonLine(
       execFileSync(process.execPath, ['--import', 'tsx', self, 'workbench', dir], {
         encoding: 'utf8',
@@ -145,8 +146,7 @@ async function main(): Promise<void> {
         maxBuffer: 1 << 24,
       }),
     );
-    const env = { ...process.env };
-    if (existsSync(OPENBLAS)) env.LD_LIBRARY_PATH = [OPENBLAS, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+    const { env, line: blasLine } = torchBlas(); // refuses the netlib reference BLAS
     const script = new URL('./train_torch.py', import.meta.url).pathname;
     const torch = lastJsonLine(
       execFileSync(
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
         `model: SmolLM2-135M shape, ${LAYERS} layers, F32; batch ${PAIRS} pairs x ${PROMPT + COMPLETION} tokens; ` +
         `${WARMUP} warm-up + median of ${STEPS} steps`,
     );
-    console.log(`torch ${torch.torch}, BLAS loaded: ${(torch.blas ?? []).join(', ') || 'none found'}`);
+    console.log(blasLine);
     const row = (name: string, a: string, b: string, ratio: string): string =>
       `| ${name.padEnd(26)} | ${a.padStart(9)} | ${b.padStart(9)} | ${ratio.padStart(15)} |`;
     console.log(row('', 'workbench', 'torch', 'workbench/torch'));

@@ -43,7 +43,7 @@ export const TrainSettings = z.object({
   device: z.enum(['auto', 'cpu', 'cuda']),
   /** Runs stored before the choice existed were started with the starting adapter as reference. */
   reference: z.enum(REFERENCE_CHOICES).default('init'),
-  /** Memory budget in GB; null: 80 % of the free RAM (the run picks micro-batch and recomputation). */
+  /** Memory budget in GB; null: 70 % of the free RAM (the run picks micro-batch and recomputation). */
   maxMemory: z.number().positive().nullable().default(null),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
@@ -77,7 +77,7 @@ export const TRAIN_SETTING_HELP: Record<TrainSettingName, string> = {
   reference:
     'what the tuned model is compared with when it starts from a trained version: init is that version (as TRL does), base the base model',
   maxMemory:
-    'GB the run may use (empty: 80% of the free memory); the largest micro-batch that fits is used, ' +
+    'GB the run may use (empty: 70% of the free memory); the largest micro-batch that fits is used, ' +
     'and a run that cannot fit is refused before it starts',
 };
 

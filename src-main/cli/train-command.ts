@@ -169,7 +169,7 @@ export function registerTrain(program: Command): void {
     .option(
       '--max-memory <GB>',
       'memory budget: the largest micro-batch (and layer recomputation or not) that fits it is used, ' +
-        'and a run that cannot fit is refused before it starts (default: 80% of the free RAM)',
+        'and a run that cannot fit is refused before it starts (default: 70% of the free RAM)',
       parseNumber('--max-memory'),
     )
     .action(async (options: TrainOptions) => {

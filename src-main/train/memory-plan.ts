@@ -155,7 +155,7 @@ export function storedWeightBytes(config: ModelConfig, parameters: number): numb
   return parameters * (half ? 2 : 4);
 }
 
-/** The default budget: 80 % of the memory available now (MemAvailable on Linux), or `maxMemoryGb` given. */
+/** The default budget: 70 % of the memory available now (MemAvailable on Linux), or `maxMemoryGb` given. */
 export function memoryBudget(maxMemoryGb: number | undefined, available: number): number {
-  return maxMemoryGb !== undefined ? maxMemoryGb * GIB : Math.floor(0.8 * available);
+  return maxMemoryGb !== undefined ? maxMemoryGb * GIB : Math.floor(0.7 * available);
 }
