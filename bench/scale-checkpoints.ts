@@ -2,10 +2,55 @@
 // layers, vocab 151,936, q/k/v biases, tied) and Llama-3.2-1B (16 layers, vocab 128,256, llama3 rope
 // scaling, tied), as their config.json files on the hub read, with bf16 weights in shards of a few layers
 // (model.safetensors.index.json), so that writing them never holds more than a few layers in memory.
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeSafetensors, type TensorToWrite } from '../src-main/models/index';
-import { uniformTensor } from './smollm2-checkpoint';
+
+/** A tensor as bf16 bits. */
+interface Bf16Tensor {
+  dims: number[];
+  bits: Uint16Array;
+}
+
+/** Uniform values of standard deviation `std` from a fixed LCG, straight to bf16 bits (truncated). */
+function uniformBf16(dims: number[], std: number, seed: number): Bf16Tensor {
+  let s = seed >>> 0;
+  const n = dims.reduce((a, d) => a * d, 1);
+  const bits = new Uint16Array(n);
+  const one = new Float32Array(1);
+  const word = new Uint32Array(one.buffer);
+  const half = std * Math.sqrt(3);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    one[0] = (s / 4294967296 - 0.5) * 2 * half;
+    bits[i] = (word[0] as number) >>> 16;
+  }
+  return { dims, bits };
+}
+
+const ONE_BF16 = 0x3f80;
+
+/** One safetensors file of BF16 tensors (header padded with spaces to 8 bytes, as the Rust crate). */
+function writeBf16Safetensors(path: string, tensors: ReadonlyMap<string, Bf16Tensor>): void {
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype: 'BF16', shape: t.dims, data_offsets: [offset, offset + t.bits.byteLength] };
+    offset += t.bits.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const head = Buffer.alloc(8 + json.length);
+  head.writeBigUInt64LE(BigInt(json.length), 0);
+  head.write(json, 8, 'ascii');
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, head);
+    for (const t of tensors.values())
+      writeSync(fd, new Uint8Array(t.bits.buffer, t.bits.byteOffset, t.bits.byteLength));
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export const SCALE_CONFIGS = {
   'qwen2.5-0.5b': {
@@ -79,7 +124,7 @@ export function writeScaleCheckpoint(dir: string, name: ScaleModel): number {
   const kvHeads = c.num_key_value_heads;
   const D = C / heads;
   const bias = c.model_type === 'qwen2'; // Qwen2: q/k/v projections have biases
-  const ones = (n: number): TensorToWrite => ({ dims: [n], data: new Float32Array(n).fill(1) });
+  const ones = (n: number): Bf16Tensor => ({ dims: [n], bits: new Uint16Array(n).fill(ONE_BF16) });
   const weightMap: Record<string, string> = {};
   let seed = 1;
   let parameters = 0;
@@ -87,23 +132,23 @@ export function writeScaleCheckpoint(dir: string, name: ScaleModel): number {
   const shardCount = 1 + Math.ceil(c.num_hidden_layers / LAYERS_PER_SHARD);
   const shardName = (i: number): string =>
     `model-${String(i + 1).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}.safetensors`;
-  const writeShard = (index: number, tensors: Map<string, TensorToWrite>): void => {
+  const writeShard = (index: number, tensors: Map<string, Bf16Tensor>): void => {
     for (const [key, t] of tensors) {
       weightMap[key] = shardName(index);
-      parameters += t.data.length;
-      bytes += 2 * t.data.length;
+      parameters += t.bits.length;
+      bytes += t.bits.byteLength;
     }
-    writeSafetensors(join(dir, shardName(index)), tensors, 'BF16', { format: 'pt' });
+    writeBf16Safetensors(join(dir, shardName(index)), tensors);
   };
   writeShard(
     0,
     new Map([
-      ['model.embed_tokens.weight', uniformTensor([c.vocab_size, C], 0.02, seed++)],
+      ['model.embed_tokens.weight', uniformBf16([c.vocab_size, C], 0.02, seed++)],
       ['model.norm.weight', ones(C)],
     ]),
   );
   for (let first = 0; first < c.num_hidden_layers; first += LAYERS_PER_SHARD) {
-    const tensors = new Map<string, TensorToWrite>();
+    const tensors = new Map<string, Bf16Tensor>();
     for (let l = first; l < Math.min(first + LAYERS_PER_SHARD, c.num_hidden_layers); l++) {
       const p = `model.layers.${l}.`;
       tensors.set(`${p}input_layernorm.weight`, ones(C));
@@ -118,9 +163,9 @@ export function writeScaleCheckpoint(dir: string, name: ScaleModel): number {
         ['mlp.down_proj', C, I],
       ];
       for (const [module, out, inFeatures] of projections) {
-        tensors.set(`${p}${module}.weight`, uniformTensor([out, inFeatures], 0.02, seed++));
+        tensors.set(`${p}${module}.weight`, uniformBf16([out, inFeatures], 0.02, seed++));
         if (bias && /[qkv]_proj/.test(module))
-          tensors.set(`${p}${module}.bias`, uniformTensor([out], 0.02, seed++));
+          tensors.set(`${p}${module}.bias`, uniformBf16([out], 0.02, seed++));
       }
     }
     writeShard(1 + first / LAYERS_PER_SHARD, tensors);
