@@ -85,7 +85,7 @@ function sequenceLogps(
   const { hidden, head } = decoder(spec.config, spec.weights, { inputIds, attentionMask, lora, recompute }); // (2B, T, C)
   const chunks = spec.headChunks ?? 1;
   const tokenLogps = completionLogps(hidden, head, chunks, { differentiable }); // (M, K)
-  const { sums, lengths } = sequenceSums(g, tokenLogps, chunks); // (2B)
+  const { sums, lengths } = sequenceSums(g, tokenLogps); // (2B)
   return { sequenceLogps: sums, lengths };
 }
 

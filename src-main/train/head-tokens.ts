@@ -2,7 +2,7 @@
 // chunks (the graph is unrolled per chunk; a chunk's length follows the batch). The graph side declares the
 // inputs and reads the log-probs; the host side fills them from a PairBatch.
 import type { Graph } from '../engine/index';
-import { linearTokenLogProbs, matmul, reduceSum, reshape, type Tensor } from '../engine/index';
+import { concat, gather, linearTokenLogProbs, reduceSum, reshape, type Tensor } from '../engine/index';
 import type { Feeds } from '../runtime/index';
 import type { PairBatch } from './collate';
 import { f32, i64 } from './graph-session';
@@ -44,20 +44,24 @@ export function headTokens(
   return tokens;
 }
 
-/** Feeds of the head inputs; with `rowCount`, also `token_rows` (rows, slots), 1 where a slot is that row's. */
-export function headFeeds(tokens: HeadTokens, rowCount?: number): Feeds {
+/**
+ * Feeds of the head inputs; with the batch, also what the graph sums them with: `token_slots` (rows, seq),
+ * each position's slot or chunks * chunkSize (a zero) where it is not a completion token, and
+ * `completion_mask` (rows, seq).
+ */
+export function headFeeds(tokens: HeadTokens, batch?: Pick<PairBatch, 'dims' | 'completionMask'>): Feeds {
   const dims = [tokens.chunks, tokens.chunkSize];
   const feeds: Feeds = {
     token_positions: i64(tokens.positions, dims),
     token_targets: i64(tokens.targets, dims),
   };
-  if (rowCount !== undefined) {
-    const slots = tokens.rows.length;
-    const onehot = new Float32Array(rowCount * slots);
+  if (batch) {
+    const slots = new BigInt64Array(batch.dims[0] * batch.dims[1]).fill(BigInt(tokens.rows.length));
     tokens.rows.forEach((r, s) => {
-      if (r >= 0) onehot[r * slots + s] = 1;
+      if (r >= 0) slots[Number(tokens.positions[s])] = BigInt(s);
     });
-    feeds.token_rows = f32(onehot, [rowCount, slots]);
+    feeds.token_slots = i64(slots, batch.dims);
+    feeds.completion_mask = f32(batch.completionMask, batch.dims);
   }
   return feeds;
 }
@@ -89,12 +93,15 @@ export function completionLogps(
 }
 
 /**
- * Sequence log-probs (rows) = sum of each row's token log-probs, and completion lengths (rows), through the
- * input token_rows (rows, chunks*chunk).
+ * Sequence log-probs (rows) = sum of each row's token log-probs, and completion lengths (rows). The token
+ * log-probs go back to their (rows, seq) places (a zero elsewhere) and are summed along each row, so a
+ * sequence's sum does not depend on which other sequences share its batch.
  */
-export function sequenceSums(g: Graph, logps: Tensor, chunks: number): { sums: Tensor; lengths: Tensor } {
-  const tokenRows = g.input('token_rows', 'float32', ['rows', `${chunks}*chunk`]); // (2B, M*K)
-  const column = reshape(logps, [-1, 1]); // (M*K, 1)
-  const sums = reshape(matmul(tokenRows, column), ['rows']); // (2B)
-  return { sums, lengths: reduceSum(tokenRows, [1]) };
+export function sequenceSums(g: Graph, logps: Tensor): { sums: Tensor; lengths: Tensor } {
+  const slots = g.input('token_slots', 'int64', ['rows', 'seq']); // (2B, T)
+  const completionMask = g.input('completion_mask', 'float32', ['rows', 'seq']); // (2B, T)
+  const flat = reshape(logps, [-1]); // (M*K)
+  const withZero = concat([flat, g.constant(new Float32Array(1), [1])], 0); // (M*K+1)
+  const grid = gather(withZero, slots, 0); // (2B, T)
+  return { sums: reduceSum(grid, [1]), lengths: reduceSum(completionMask, [1]) };
 }

@@ -147,7 +147,7 @@ export async function referenceLogps(
           ...lora,
           input_ids: i64(batch.inputIds, batch.dims), // (2B, T)
           attention_mask: i64(batch.attentionMask, batch.dims),
-          ...headFeeds(headTokens(batch, options.headChunks), batch.dims[0]), // the completion tokens
+          ...headFeeds(headTokens(batch, options.headChunks), batch), // the completion tokens
         },
         ['sequence_logps'],
       );

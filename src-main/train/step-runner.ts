@@ -36,7 +36,7 @@ function batchFeeds(
     ...(weights ? { pair_weights: f32(Float32Array.from(weights), [b]) } : {}), // (B)
     input_ids: i64(batch.inputIds, batch.dims), // (2B, T)
     attention_mask: i64(batch.attentionMask, batch.dims),
-    ...headFeeds(headTokens(batch, headChunks), batch.dims[0]), // the completion tokens, (M, K)
+    ...headFeeds(headTokens(batch, headChunks), batch), // the completion tokens, (M, K)
     chosen_rows: i64(
       BigInt64Array.from({ length: b }, (_, i) => BigInt(i)),
       [b],
