@@ -2,7 +2,7 @@
 // metrics and the resolved arguments; `logprobs` writes one row per pair; `merge` gives a checkpoint whose
 // logits equal base + adapter; bad flags fail with a one-line reason naming the flag.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,10 +69,34 @@ function train(model: string, out: string, ...extra: string[]) {
     `completed: 2 steps; adapter, metrics.jsonl and training_args.json in ${out}\n`,
   ]);
   expect(result.stderr).toMatch(/^device: cpu; steps 1\.\.2\n/);
+  expect(result.stderr).toMatch(
+    /\nmemory plan: micro-batch 2 x 1, recompute off, head in 1 chunk; estimated peak \d+\.\d\d GB of /,
+  );
 }
 
 describe('dpo-workbench train dpo, logprobs and merge', () => {
   const run = path.join(work, 'llama-run');
+
+  it('train dpo --max-memory refuses a run that cannot fit before it starts, with the numbers', () => {
+    const out = path.join(work, 'refused');
+    const result = cli(
+      'train',
+      'dpo',
+      '--model',
+      path.join(FIXTURES, 'llama'),
+      '--data',
+      data,
+      '--out',
+      out,
+      '--device',
+      'cpu',
+      '--max-memory',
+      '0.01',
+    );
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/not enough memory: one pair of \d+ tokens .* budget is 0\.01 GB/);
+    expect(existsSync(out)).toBe(false);
+  });
 
   it('train dpo writes the PEFT adapter, metrics.jsonl with TRL names and training_args.json', () => {
     train('llama', run, '--lora-r', '4', '--lora-targets', 'q_proj,v_proj');

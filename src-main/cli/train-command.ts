@@ -191,7 +191,8 @@ export function registerTrain(program: Command): void {
           console.error(
             `device: ${info.device}${info.reason ? ` (${info.reason})` : ''}; steps ${info.startStep + 1}..${info.totalSteps}`,
           );
-          console.error(describePlan(info.memory));
+          const rss = (process.memoryUsage().rss / 2 ** 30).toFixed(2);
+          console.error(`${describePlan(info.memory)}; RSS now ${rss} GB`);
         },
         onWarning: (message) => console.error(`warning: ${message}`),
         onLog: (row) =>
