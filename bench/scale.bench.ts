@@ -1,8 +1,8 @@
 // DPO at real size: random bf16 checkpoints with Qwen2.5-0.5B's and Llama-3.2-1B's configs, and
 // `train dpo --batch-size 8` on 8 pre-tokenized pairs of 64 + 192 tokens, LoRA r 16 / alpha 32 on every
 // projection, no --grad-accum (the memory plan picks the micro-batch), run through the CLI under
-// /usr/bin/time -v. Prints setup seconds (start to the first step), step seconds, the plan the run chose
-// and the peak RSS. Targets: <= 6 GB for 0.5B, <= 9 GB for 1B.
+// /usr/bin/time -v. Prints setup seconds (start to the first step), step seconds, the plan the run chose,
+// the RSS when training starts (what setup holds) and the peak RSS. Targets: <= 6 GB for 0.5B, <= 9 GB for 1B.
 // Run: npm run bench:scale   (BENCH_MODELS default both, comma-separated; BENCH_STEPS default 2;
 //                              BENCH_MAX_MEMORY passes --max-memory GB)
 import { execFileSync, spawn } from 'node:child_process';
@@ -149,8 +149,9 @@ async function main(): Promise<void> {
   for (const r of results)
     console.log(
       `| ${r.model} | ${(r.parameters / 1e6).toFixed(0)}M | ${r.setupSeconds.toFixed(1)} | ` +
-        `${r.stepSeconds.map((s) => s.toFixed(1)).join(', ')} | ${r.plan.replace(/^memory plan: /, '')} | ` +
-        `${r.peakRssGb.toFixed(2)} | ${TARGET_GB[r.model]} | ${r.load} |`,
+        `${r.stepSeconds.map((s) => s.toFixed(1)).join(', ')} | ` +
+        `${r.plan.replace(/^memory plan: /, '').replace(/; RSS now .*$/, '')} | ` +
+        `${/RSS now ([\d.]+) GB/.exec(r.plan)?.[1] ?? '-'} | ${r.peakRssGb.toFixed(2)} | ${TARGET_GB[r.model]} | ${r.load} |`,
     );
 }
 
