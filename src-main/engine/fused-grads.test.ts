@@ -16,14 +16,15 @@ import * as ref from './testing/reference';
 const RUNS = { numRuns: 8 };
 
 describe('linearTokenLogProbs (chunked LM head)', () => {
-  it('log p(target) of selected rows in M chunks, and its gradient to the hidden states', async () => {
+  it('log p(target) of selected rows in M chunks (softcapped or not), and its gradient to the hidden states', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 3 }), // chunks
         fc.integer({ min: 1, max: 3 }), // rows per chunk
         fc.integer({ min: 2, max: 7 }), // vocab
+        fc.constantFrom(null, 1.5), // Gemma's final logit softcap
         seedArb,
-        async (chunks, size, vocab, seed) => {
+        async (chunks, size, vocab, softcap, seed) => {
           const random = rng(seed);
           const rows = 5;
           const width = 3;
@@ -38,15 +39,16 @@ describe('linearTokenLogProbs (chunked LM head)', () => {
               { value: targets, kind: 'int64' },
             ],
             build: ([hidden, pos, tg]) => {
-              const w = hidden!.graph.constant(toData(weight, 'float64'), weight.shape);
-              return linearTokenLogProbs(hidden!, w, pos!, tg!);
+              const w = hidden!.graph.constant(toData(weight, hidden!.dtype), weight.shape);
+              return linearTokenLogProbs(hidden!, w, pos!, tg!, { softcap });
             },
             reference: ([hidden, pos, tg]) => {
-              const logits = ref.matmul(hidden!, ref.transpose(weight, [1, 0])); // (R, V)
+              const raw = ref.matmul(hidden!, ref.transpose(weight, [1, 0])); // (R, V)
+              const logits = softcap === null ? raw : ref.map(raw, (v) => softcap * Math.tanh(v / softcap));
               const lp = ref.logSoftmax(logits, 1);
               return ref.fromFn([chunks, size], ([m, k]) => lp.at([pos!.at([m!, k!]), tg!.at([m!, k!])]));
             },
-            dtype: 'float64',
+            dtype: softcap === null ? 'float64' : 'float32', // ORT's Tanh is not exact to 1e-9 in float64
             random,
           });
         },

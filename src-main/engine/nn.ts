@@ -198,7 +198,7 @@ export function linearTokenLogProbs(
   weight: Tensor,
   positions: Tensor,
   targets: Tensor,
-  options: { differentiable?: boolean } = {},
+  options: { differentiable?: boolean; softcap?: number | null } = {},
 ): Tensor {
   const chunks = positions.shape[0];
   const width = hidden.shape[1];
@@ -221,13 +221,25 @@ export function linearTokenLogProbs(
     const at = g.scalar(m, 'int64');
     const wanted = gather(targets, at, 0); // (K)
     const h = gather(hidden, gather(positions, at, 0), 0); // (K, C)
-    const logProbs = logSoftmax(matmul(h, headT), -1); // (K, V)
-    const logp = gatherElements(logProbs, unsqueeze(wanted, [-1]), -1); // (K, 1)
+    const raw = matmul(h, headT); // (K, V)
+    const cap = options.softcap ?? null;
+    // Gemma's final_logit_softcapping: z = cap tanh(raw / cap), dz/draw = 1 - (z / cap)^2.
+    const capped = cap === null ? raw : mul(tanh(mul(raw, 1 / cap)), cap);
+    const logProbs = logSoftmax(capped, -1); // (K, V)
+    const index = unsqueeze(wanted, [-1]); // (K, 1)
+    const logp = gatherElements(logProbs, index, -1); // (K, 1)
     if (!differentiable) {
       parts.push(unsqueeze(logp, [0])); // (1, K, 1)
       continue;
     }
-    const slope = sub(gather(weight, wanted, 0), matmul(exp(logProbs), weight)); // (K, C)
+    let slope: Tensor; // d logp / d h = (one_hot - softmax) dz/draw W, (K, C)
+    if (cap === null) slope = sub(gather(weight, wanted, 0), matmul(exp(logProbs), weight));
+    else {
+      const ratio = mul(capped, 1 / cap);
+      const dz = sub(1, mul(ratio, ratio)); // (K, V)
+      const atTarget = mul(gatherElements(dz, index, -1), gather(weight, wanted, 0)); // (K, C)
+      slope = sub(atTarget, matmul(mul(exp(logProbs), dz), weight));
+    }
     parts.push(unsqueeze(concat([logp, slope], -1), [0])); // (1, K, 1+C)
   }
   const all = concat(parts, 0); // (M, K, 1) or (M, K, 1+C)

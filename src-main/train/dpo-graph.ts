@@ -84,7 +84,10 @@ function sequenceLogps(
   const recompute = differentiable && (spec.recompute ?? false);
   const { hidden, head } = decoder(spec.config, spec.weights, { inputIds, attentionMask, lora, recompute }); // (2B, T, C)
   const chunks = spec.headChunks ?? 1;
-  const tokenLogps = completionLogps(hidden, head, chunks, { differentiable }); // (M, K)
+  const tokenLogps = completionLogps(hidden, head, chunks, {
+    differentiable,
+    softcap: spec.config.finalLogitSoftcap,
+  }); // (M, K)
   const { sums, lengths } = sequenceSums(g, tokenLogps); // (2B)
   return { sequenceLogps: sums, lengths };
 }

@@ -83,7 +83,7 @@ export function completionLogps(
   hidden: Tensor,
   head: Tensor,
   chunks: number,
-  options: { differentiable: boolean },
+  options: { differentiable: boolean; softcap: number | null },
 ): Tensor {
   const g = hidden.graph;
   const positions = g.input('token_positions', 'int64', [chunks, 'chunk']); // (M, K)

@@ -40,7 +40,13 @@ export function buildCompletionScoringGraph(
       )
     : undefined;
   const { hidden, head } = decoder(config, weights, { inputIds, attentionMask, ...(lora ? { lora } : {}) });
-  g.output('token_logprobs', completionLogps(hidden, head, options.headChunks, { differentiable: false }));
+  g.output(
+    'token_logprobs',
+    completionLogps(hidden, head, options.headChunks, {
+      differentiable: false,
+      softcap: config.finalLogitSoftcap,
+    }),
+  );
   return g;
 }
 
