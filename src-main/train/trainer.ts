@@ -18,7 +18,7 @@ import { defaultTargetModules, fanInFanOut } from './lora';
 import { initLoraState, loraModules, toPeftAdapter, type LoraState } from './lora-modules';
 import { writePeftAdapter, type SafetensorsWriter } from './peft-export';
 import { Rng } from './rng';
-import { memoryBudget, planMemory, storedWeightBytes, type MemoryPlan } from './memory-plan';
+import { memoryBudget, planMemory, type MemoryPlan } from './memory-plan';
 import { maxAbs, RunHealth, unusualSettings } from './run-health';
 import { learningRate } from './schedule';
 import { baseReferenceState, referenceLogps, type ReferenceLogpCache } from './reference-logps';
@@ -92,8 +92,9 @@ export const safetensorsIO: SafetensorsWriter = {
     ),
 };
 
-const parameterCount = (weights: ModelCheckpoint['weights']): number =>
-  [...weights.values()].reduce((n, t) => n + t.data.length, 0);
+/** The frozen weights' bytes as the run holds them (the stored dtype: bf16/f16 stay 2 bytes), one copy. */
+const heldWeightBytes = (weights: ModelCheckpoint['weights']): number =>
+  [...weights.values()].reduce((n, t) => n + t.data.byteLength, 0);
 
 /** The longest sequence a batch can hold: the longest prompt + completion, at most maxLength. */
 function longestSequence(examples: readonly PairExample[], maxLength: number): number {
@@ -236,7 +237,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
   const memory = planMemory(
     {
       config,
-      weightBytes: storedWeightBytes(config, parameterCount(model.weights)),
+      weightBytes: heldWeightBytes(model.weights),
       loraParams: [...state.values()].reduce((n, t) => n + t.length, 0),
       optimizer: args.optimizer,
       maxLength: longestSequence(examples, collate.maxLength),

@@ -84,8 +84,8 @@ async function main(spec: PeakCase): Promise<void> {
   );
   const peak = process.resourceUsage().maxRSS * 1024;
   await runner.close();
-  // Today the weights are held twice: the JS map and the session's own float32 copy.
-  const weightBytes = 2 * [...weights.values()].reduce((n, t) => n + t.data.byteLength, 0);
+  // One copy of the weights, shared by the JS map and the session.
+  const weightBytes = [...weights.values()].reduce((n, t) => n + t.data.byteLength, 0);
   const estimate = estimatePeak(
     {
       config,
