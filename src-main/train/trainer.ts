@@ -1,4 +1,4 @@
-// The DPO trainer, one explicit loop (nanoGPT style): reference log-probs once, then per optimizer step
+// The trainer (DPO, KTO or ORPO from the objective table), one explicit loop (nanoGPT style): reference log-probs once, then per optimizer step
 // collate -> forward/backward (micro-batches) -> clip -> AdamW/SGD -> check finite -> log -> eval ->
 // checkpoint; finally the PEFT adapter. Resumes from <out>/checkpoint to the same result as an unbroken run.
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import { writePeftAdapter, type SafetensorsWriter } from './peft-export';
 import { Rng } from './rng';
 import { maxAbs, RunHealth, unusualSettings } from './run-health';
 import { learningRate } from './schedule';
+import { OBJECTIVES } from './objectives';
 import { baseReferenceState, referenceLogps, type ReferenceLogpCache } from './reference-logps';
 import { StepRunner } from './step-runner';
 import type { TrainArgs } from './train-args';
@@ -237,13 +238,16 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
 
   for (const warning of unusualSettings(args)) input.onWarning?.(warning);
 
-  // ---- reference log-probs through the policy's graph, computed once (or from the cache) ----
-  const reference = await referenceLogps(
-    { kind: referenceKind, config, weights: model.weights, modules, lora, state: referenceState },
-    examples,
-    { collate, batchSize: args.batchSize / args.gradAccum, device: args.device },
-    input.referenceCache,
-  );
+  // ---- reference log-probs through the policy's graph, computed once (or from the cache); none for an
+  // objective without a reference (ORPO: one model, one forward less per step) ----
+  const reference = OBJECTIVES[args.method].reference
+    ? await referenceLogps(
+        { kind: referenceKind, config, weights: model.weights, modules, lora, state: referenceState },
+        examples,
+        { collate, batchSize: args.batchSize / args.gradAccum, device: args.device },
+        input.referenceCache,
+      )
+    : { refs: undefined, cachedPairs: 0, scoredPairs: 0 };
 
   const spec = {
     config,
@@ -251,18 +255,26 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     modules,
     state,
     lora,
+    method: args.method,
     loss: {
-      type: args.loss,
+      loss: args.loss,
       beta: args.beta,
       labelSmoothing: args.labelSmoothing,
       sftWeight: args.sftWeight,
+      desirableWeight: args.desirableWeight,
+      undesirableWeight: args.undesirableWeight,
     },
     pairWeights: args.pairWeights,
   };
   const runner = await StepRunner.open(
     spec,
     args,
-    { examples, refs: reference.refs, collate, pairWeights: args.pairWeights },
+    {
+      examples,
+      ...(reference.refs ? { refs: reference.refs } : {}),
+      collate,
+      pairWeights: args.pairWeights,
+    },
     { withEval: evalCount > 0, optimizerState },
   );
   try {
