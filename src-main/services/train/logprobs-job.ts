@@ -27,17 +27,21 @@ export interface LogprobsJobOptions {
   batchSize?: number;
 }
 
-/** The checkpoint and the data's examples (the tokenizer is loaded only for text rows). */
+/**
+ * The checkpoint and the data's examples (the tokenizer is loaded only for text rows); `read` turns the file
+ * into examples (preference rows by default; KTO's unpaired rows with their KL completions for `train kto`).
+ */
 export async function loadModelAndPairs(
   modelDir: string,
   dataPath: string,
+  read: (path: string, tokenizer?: ModelTokenizer) => Promise<PairExample[]> = readPairs,
 ): Promise<{ model: Checkpoint; examples: PairExample[]; padTokenId: number }> {
   const model = loadCheckpoint(modelDir);
   const { config } = model;
   const tokenizer = (await pairsNeedTokenizer(dataPath))
     ? ModelTokenizer.load(modelDir, { vocabSize: config.vocabSize, eosTokenIds: config.eosTokenIds })
     : undefined;
-  const examples = await readPairs(dataPath, tokenizer);
+  const examples = await read(dataPath, tokenizer);
   examples.forEach((e, i) => {
     const bad = [...e.prompt, ...e.chosen, ...e.rejected].find((id) => id >= config.vocabSize);
     if (bad !== undefined)
