@@ -14,9 +14,12 @@ import type { StoredDatasetRow } from '../../store/datasets-repo';
 import {
   loraModules,
   loraStateFrom,
+  readKtoRows,
   readPeftAdapter,
   readPairs,
+  withKlCompletions,
   type PairExample,
+  type TrainArgs,
   type TrainDpoInput,
 } from '../../train/index';
 import { trlConversationalRow, trlStandardRow } from '../export/export-rows';
@@ -86,13 +89,19 @@ export async function loadRunInput(
   modelDir: string,
   adapterDir: string | undefined,
   runDir: string,
+  args: Pick<TrainArgs, 'method' | 'batchSize'> = { method: 'dpo', batchSize: 8 },
 ): Promise<RunInput> {
   const model = loadCheckpoint(modelDir);
   const { config } = model;
   const tokenizer = loadTokenizer(modelDir, config);
-  const train = await readPairs(join(runDir, TRAIN_FILE), tokenizer);
+  // KTO: each pair gives a desirable and an undesirable example, each split its own KL completions.
+  const read =
+    args.method === 'kto'
+      ? async (path: string) => withKlCompletions(await readKtoRows(path, tokenizer), args.batchSize)
+      : (path: string) => readPairs(path, tokenizer);
+  const train = await read(join(runDir, TRAIN_FILE));
   const evalPath = join(runDir, EVAL_FILE);
-  const evalRows = existsSync(evalPath) ? await readPairs(evalPath, tokenizer).catch(noRows) : [];
+  const evalRows = existsSync(evalPath) ? await read(evalPath).catch(noRows) : [];
   const examples = [...train, ...evalRows];
   const split = {
     train: train.map((_, i) => i),

@@ -220,7 +220,7 @@ export function createTrainService(deps: TrainServiceDeps) {
   /** The adapter folder as a tuned version of the base; the run completed. */
   function registerOutput(run: RunRecord, base: ModelRow, runDir: string, args: TrainArgs): number {
     const model = models.insert({
-      name: `${base.name} · DPO run ${run.id}`,
+      name: `${base.name} · ${args.method.toUpperCase()} run ${run.id}`,
       kind: 'trained',
       path: runDir,
       adapterPath: runDir,
@@ -231,6 +231,7 @@ export function createTrainService(deps: TrainServiceDeps) {
       config: {
         runId: run.id,
         datasetId: run.datasetId,
+        method: args.method,
         loss: args.loss,
         beta: args.beta,
         loraR: args.loraR,
