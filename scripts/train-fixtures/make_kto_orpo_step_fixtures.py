@@ -1,4 +1,4 @@
-"""Writes src-main/train/fixtures/{kto,orpo}-step.json: one KTO and one ORPO step (LoRA, clip, SGD) on the llama
+"""Writes src-main/train/fixtures/{kto-step,orpo-step,kl-estimate}.json: one KTO and one ORPO step (LoRA, clip, SGD) on the llama
 model fixture in float64, with the plain-torch transformer of scripts/model-fixtures and the adapter and pairs of
 make_step_fixtures.py.
 
@@ -6,6 +6,7 @@ Run with Debian's PyTorch (CPU): /usr/bin/python3 scripts/train-fixtures/make_kt
 then `npx prettier --write src-main/train/fixtures`. KTO is TRL's KTOTrainer (loss_type kto) on the pairs unpaired
 (chosen desirable, rejected undesirable) with the KL completions of _get_kl_dataset (+1 offset within the batch);
 ORPO is TRL's ORPOTrainer (odds_ratio_loss on mean log-probs, plus the chosen NLL), without a reference model.
+kl-estimate is the sequence-level KL(tuned || base) on samples drawn from the tuned model.
 """
 
 import importlib.util
@@ -134,15 +135,44 @@ def orpo(cfg, base):
     }
 
 
+def kl(cfg, base):
+    """Samples drawn from base + adapter (multinomial, 4 new tokens), and the KL estimate over them:
+    the mean over samples of log p_tuned(y|x) - log p_base(y|x), each a sum over the sampled tokens."""
+    adapter, policy_weights = adapter_and_weights(cfg, base)
+    w = {k: v.detach() for k, v in policy_weights().items()}
+    gen = torch.Generator().manual_seed(3)
+    samples = []
+    with torch.no_grad():
+        for prompt in ([1, 17, 40, 5], [1, 70], [1, 4, 4, 4, 9, 22]):
+            for _ in range(2):
+                ids = list(prompt)
+                for _ in range(4):
+                    logits = msf.mmf.llama_forward(cfg, w, torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long))
+                    probs = torch.softmax(logits[0, -1], dim=-1)
+                    ids.append(int(torch.multinomial(probs, 1, generator=gen)))
+                samples.append({"prompt": prompt, "completion": ids[len(prompt):]})
+        tuned = [msf.sequence_logps(cfg, w, x["prompt"], x["completion"])[0].item() for x in samples]
+        base_logps = [msf.sequence_logps(cfg, base, x["prompt"], x["completion"])[0].item() for x in samples]
+    diffs = torch.tensor(tuned, dtype=torch.float64) - torch.tensor(base_logps, dtype=torch.float64)
+    return {
+        "samples": samples,
+        "tuned_logps": tuned,
+        "base_logps": base_logps,
+        "kl": diffs.mean().item(),
+        "stderr": (diffs.std(unbiased=True) / len(samples) ** 0.5).item(),
+        "adapter": {m: {"A": flat(a), "B": flat(b)} for m, (a, b) in adapter.items()},
+    }
+
+
 def main():
     cfg = json.loads((msf.FIXTURE / "config.json").read_text())
     base = msf.read_safetensors(msf.FIXTURE / "model.safetensors")
     common = {"torch": torch.__version__, "model": "llama", "r": msf.R, "alpha": msf.ALPHA, "beta": BETA, "lr": LR, "max_grad_norm": MAX_NORM}
-    for name, make in (("kto", kto), ("orpo", orpo)):
+    for name, make in (("kto-step", kto), ("orpo-step", orpo), ("kl-estimate", kl)):
         fixture = {**common, **make(cfg, base)}
-        path = OUT / f"{name}-step.json"
+        path = OUT / f"{name}.json"
         path.write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
-        print(f"{path.name}: {path.stat().st_size} bytes; loss {fixture['metrics']['loss']:.6f} grad_norm {fixture['grad_norm']:.6f}")
+        print(f"{path.name}: {path.stat().st_size} bytes")
 
 
 if __name__ == "__main__":

@@ -21,3 +21,4 @@ export { DPO_LOSS_TYPES, type DpoLossType } from './losses';
 export { OBJECTIVES, TRAIN_METHODS, type TrainMethod } from './objectives';
 export { readKtoRows, tokenizeKtoRow, withKlCompletions, type UnpairedExample } from './kto-data';
 export { SCHEDULE_KINDS, type ScheduleKind } from './schedule';
+export { klEstimate, sampleLogps, sequenceKl, type KlEstimate, type KlSample } from './sequence-kl';
