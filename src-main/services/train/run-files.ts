@@ -56,13 +56,18 @@ export async function writeRunPairs(
   runDir: string,
   rows: readonly StoredDatasetRow[],
   conversational: boolean,
+  /** Rows of other kinds the run also learns from (KTO: both-bad answers as undesirable examples). */
+  extra: { train: readonly object[]; eval: readonly object[] } = { train: [], eval: [] },
 ): Promise<{ train: number; eval: number }> {
   await mkdir(runDir, { recursive: true });
   const lines = (split: 'train' | 'eval') =>
-    trainerRows(
-      rows.filter((row) => row.split === split),
-      conversational,
-    ).map((row) => `${JSON.stringify(row)}\n`);
+    [
+      ...trainerRows(
+        rows.filter((row) => row.split === split),
+        conversational,
+      ),
+      ...extra[split],
+    ].map((row) => `${JSON.stringify(row)}\n`);
   const train = lines('train');
   const evalRows = lines('eval');
   await writeFile(join(runDir, TRAIN_FILE), train.join(''));

@@ -23,6 +23,7 @@ import {
 } from '../../train/index';
 import type { EventBus } from '../jobs/event-bus';
 import type { JobContext, JobRunner } from '../jobs/job-runner';
+import { bothBadKtoRows } from './kto-both-bad';
 import { defaultTrainSettings } from './train-defaults';
 import { deviceLine, halveMicroBatch, seriesOf, toTrainArgs } from './run-settings';
 import { loadTokenizer, runDirOf, trainerRows, writeRunPairs } from './run-files';
@@ -336,7 +337,9 @@ export function createTrainService(deps: TrainServiceDeps) {
     const tokenizer = loadTokenizer(models.resolve(base.id).modelDir);
     let jobId: number;
     try {
-      await writeRunPairs(runDir, rows, tokenizer.hasChatTemplate);
+      const extra =
+        args.method === 'kto' ? bothBadKtoRows(db, datasetId, tokenizer.hasChatTemplate) : undefined;
+      await writeRunPairs(runDir, rows, tokenizer.hasChatTemplate, extra);
       jobId = launch(runId, args, false);
     } catch (error) {
       runs.finish(runId, 'failed', { error: (error as Error).message }); // e.g. another start won the race
