@@ -15,7 +15,15 @@ export {
   type ReferenceLogpCache,
 } from './reference-logps';
 export { openGraph, type OpenedGraph } from './graph-session';
-export { loraModules, loraStateFrom, toPeftAdapter, type LoraModule, type LoraState } from './lora-modules';
+export {
+  loraModules,
+  loraStateFrom,
+  paramNameA,
+  paramNameB,
+  toPeftAdapter,
+  type LoraModule,
+  type LoraState,
+} from './lora-modules';
 export { readPeftAdapter, writePeftAdapter, type F32Tensor, type SafetensorsReader } from './peft-export';
 export { DPO_LOSS_TYPES, type DpoLossType } from './losses';
 export { OBJECTIVES, TRAIN_METHODS, type TrainMethod } from './objectives';
