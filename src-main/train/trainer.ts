@@ -1,4 +1,5 @@
-// The trainer (DPO, KTO or ORPO from the objective table), one explicit loop (nanoGPT style): reference log-probs once, then per optimizer step
+// The trainer (DPO, KTO or ORPO from the objective table), one explicit loop (nanoGPT style): reference
+// log-probs once, then per optimizer step
 // collate -> forward/backward (micro-batches) -> clip -> AdamW/SGD -> check finite -> log -> eval ->
 // checkpoint; finally the PEFT adapter. Resumes from <out>/checkpoint to the same result as an unbroken run.
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 // A round trained from a tuned version (the app's path: loadRunInput with the version's adapter): training
-// starts from that adapter and the reference is base + that adapter, whose log-probs are PyTorch's
-// (dpo-step.json's policy log-probs are exactly base + this adapter) and are cached under the reference's own
-// hash, apart from the base's entries of the same sequences.
+// starts from that adapter and, by default, the reference is base + that adapter, whose log-probs are
+// PyTorch's (dpo-step.json's policy log-probs are exactly base + this adapter), cached under their own key,
+// apart from the base's entries of the same sequences (reference 'base' scores and stores its own).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,6 @@ import { writeCheckpointFixture } from '../../generate/checkpoint-fixture';
 import { loadCheckpoint } from '../../models/index';
 import {
   loraModules,
-  modelHash,
   paramNameA,
   paramNameB,
   resolveTrainArgs,
@@ -81,51 +80,47 @@ function recordingCache() {
 describe('a round trained from the previous round', () => {
   it('uses base + the previous adapter as the reference, with log-probs cached apart from the base', async () => {
     const input = await loadRunInput(modelDir, adapterDir, runDir);
-    expect(input.referenceModel).toBeDefined();
     expect(input.initAdapter?.r).toBe(FIXTURE.r);
     const { stored, cache } = recordingCache();
-    const args = resolveTrainArgs({
-      evalSplit: 0,
-      device: 'cpu',
-      optimizer: 'sgd',
-      batchSize: 3,
-      maxSteps: 1,
-    });
-    const result = await trainDpo({
-      model: input.model,
-      examples: input.examples,
-      padTokenId: input.padTokenId,
-      outDir: join(modelDir, 'out-round-2'),
-      args,
-      initAdapter: input.initAdapter!,
-      referenceModel: input.referenceModel!,
-      referenceCache: cache,
-    });
-    // The policy starts as its reference: every implicit reward is 0 and the loss is log 2.
-    expect(result.last?.loss).toBeCloseTo(Math.LN2, 5);
-    expect(result.last?.['rewards/margins']).toBeCloseTo(0, 5);
-    const baseHash = modelHash(input.model);
-    const referenceHash = modelHash(input.referenceModel!);
-    expect(referenceHash).not.toBe(baseHash);
-    expect([...stored.keys()]).toEqual([referenceHash]);
-    // The cached reference log-probs are PyTorch's base + adapter ones, not the base's.
-    const cached = [...stored.get(referenceHash)!.values()].map((c) => c.logp).sort((a, b) => a - b);
-    const pytorch = FIXTURE.policy_logps.flat().sort((a, b) => a - b);
-    cached.forEach((logp, i) => expect(logp).toBeCloseTo(pytorch[i]!, 4));
-    const base = FIXTURE.reference_logps.flat().sort((a, b) => a - b);
-    expect(Math.max(...cached.map((c, i) => Math.abs(c - base[i]!)))).toBeGreaterThan(1e-2);
+    const run = (reference: 'init' | 'base', out: string) =>
+      trainDpo({
+        model: input.model,
+        examples: input.examples,
+        padTokenId: input.padTokenId,
+        outDir: join(modelDir, out),
+        args: resolveTrainArgs({
+          evalSplit: 0,
+          device: 'cpu',
+          optimizer: 'sgd',
+          batchSize: 3,
+          maxSteps: 1,
+          reference,
+        }),
+        initAdapter: input.initAdapter!,
+        referenceCache: cache,
+        onStart: (info) => expect([info.cachedPairs, info.scoredPairs]).toEqual([0, 3]),
+      });
+    const sorted = (xs: Iterable<CachedLogp>) => [...xs].map((c) => c.logp).sort((a, b) => a - b);
+    const expectLogps = (actual: number[], pytorch: number[][]) => {
+      const expected = pytorch.flat().sort((a, b) => a - b);
+      actual.forEach((logp, i) => expect(logp).toBeCloseTo(expected[i]!, 4));
+    };
 
-    // A run with the base as reference scores its own entries: nothing of the round's is reused.
-    const fromBase = await trainDpo({
-      model: input.model,
-      examples: input.examples,
-      padTokenId: input.padTokenId,
-      outDir: join(modelDir, 'out-from-base'),
-      args,
-      referenceCache: cache,
-      onStart: (info) => expect([info.cachedPairs, info.scoredPairs]).toEqual([0, 3]),
-    });
-    expect(fromBase.status).toBe('completed');
-    expect([...stored.keys()].sort()).toEqual([baseHash, referenceHash].sort());
+    // Reference = the previous round (the default, 'init'): the policy starts as its reference, a tie.
+    const round = await run('init', 'out-round-2');
+    expect(result(round).loss).toBeCloseTo(Math.LN2, 5);
+    expect(result(round)['rewards/margins']).toBe(0);
+    expect(stored.size).toBe(1);
+    const [roundHash] = [...stored.keys()];
+    // Its cached log-probs are PyTorch's base + adapter ones (dpo-step.json's policy log-probs).
+    expectLogps(sorted(stored.get(roundHash!)!.values()), FIXTURE.policy_logps);
+
+    // Reference = the base: its own cache entries (nothing of the round's reused), PyTorch's base log-probs.
+    await run('base', 'out-from-base');
+    expect(stored.size).toBe(2);
+    const baseHash = [...stored.keys()].find((k) => k !== roundHash)!;
+    expectLogps(sorted(stored.get(baseHash)!.values()), FIXTURE.reference_logps);
   });
 });
+
+const result = (r: Awaited<ReturnType<typeof trainDpo>>) => r.last as Record<string, number>;
