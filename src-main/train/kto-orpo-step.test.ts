@@ -105,7 +105,11 @@ describe('one KTO step against PyTorch (TRL KTOTrainer)', () => {
   const fixture = read('kto-step.json');
   it('unpaired examples with their KL completions: metrics (kl included), grad_norm, every tensor', async () => {
     const unpaired = fixture.examples!.flatMap((row, i) => tokenizeKtoRow(row, undefined, `example ${i}`));
-    const result = await oneStep(fixture, withKlCompletions(unpaired, 4), { method: 'kto' });
+    // The fixture's reference is the base (TRL with ref_model = the base), not the starting adapter.
+    const result = await oneStep(fixture, withKlCompletions(unpaired, 4), {
+      method: 'kto',
+      reference: 'base',
+    });
     expectStep(fixture, result);
     expect(fixture.metrics.kl).toBeGreaterThanOrEqual(0);
   });
