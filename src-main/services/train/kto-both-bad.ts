@@ -1,11 +1,11 @@
 // KTO learns from answers rated bad without a better one beside them: a pair whose ratings (within the
 // dataset's filters, made before the snapshot) come out "both bad" gives two undesirable examples. DPO has no
-// use for them, so datasets leave them out; a KTO run adds them to its files, split as the dataset splits.
+// use for them, so datasets leave them out; a KTO run adds them to its files, on their prompt's side of the
+// dataset's split (train for a prompt the dataset does not hold).
 import type Database from 'better-sqlite3';
 import { DatasetFilters } from '../../../src-shared/labeling-schemas';
 import { DatasetsRepo, type RatingSource } from '../../store/datasets-repo';
 import { passesFilters } from '../datasets/build-dataset';
-import { splitOf } from '../datasets/split';
 import { trlConversationalRow, trlStandardRow } from '../export/export-rows';
 
 export interface KtoExtraRows {
@@ -49,6 +49,8 @@ export function bothBadKtoRows(
        JOIN prompts pr ON pr.id = ca.prompt_id WHERE ca.id = ? AND cb.id = ?`,
   );
   const byPair = new Map(ratings.map((r) => [r.pairId, r]));
+  // A prompt keeps its side of the dataset's split; a prompt the dataset does not hold trains.
+  const sideOf = new Map(datasets.rows(datasetId, null).map((row) => [row.prompt, row.split]));
   const out: KtoExtraRows = { train: [], eval: [] };
   for (const pairId of bothBadPairs(ratings)) {
     const r = byPair.get(pairId) as RatingSource;
@@ -65,7 +67,7 @@ export function bothBadKtoRows(
       split: 'train' as const,
     };
     const row = conversational ? trlConversationalRow(stored) : trlStandardRow(stored);
-    const split = splitOf(r.promptText, record.splitSeed, record.evalFraction);
+    const split = sideOf.get(r.promptText) ?? 'train';
     for (const completion of [row.chosen, row.rejected])
       out[split].push({ prompt: row.prompt, completion, label: false });
   }
