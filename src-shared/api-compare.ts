@@ -6,6 +6,7 @@ import {
   Comparison,
   CompareSummary,
   CompareVote,
+  Frontier,
   RewardMargins,
 } from './compare-schemas';
 import { Id } from './schemas';
@@ -50,6 +51,11 @@ export const compareContract = {
   },
   /** Per pair of the run's dataset: beta * (log-ratio chosen - log-ratio rejected), before and after. */
   getRewardMargins: { input: z.object({ runId: Id }), output: RewardMargins },
+  /**
+   * The versions of a model's lineage (base -> round 1 -> ...) as the reward-vs-KL frontier: each version's
+   * blind win rate over the base against its KL from the base, estimated on samples of it (scored here).
+   */
+  getFrontier: { input: z.object({ modelId: Id }), output: Frontier },
 };
 
 export const compareEvents = {

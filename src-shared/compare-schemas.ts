@@ -132,3 +132,24 @@ export const RewardMargins = z.object({
   stillWrong: Count,
 });
 export type RewardMargins = z.infer<typeof RewardMargins>;
+
+/** KL(version || base) in nats per sample, estimated on samples of the version (mean summed log-ratio). */
+export const KlEstimate = z.object({ kl: z.number(), stderr: z.number().min(0), n: Count });
+
+/** One version of a lineage on the reward-vs-KL frontier (DPO paper, fig. 2). */
+export const FrontierPoint = z.object({
+  modelId: Id,
+  name: z.string(),
+  /** 0 for the base, 1 for a version trained from it, 2 for one trained from that, ... */
+  depth: Count,
+  /** The latest revealed comparison of this version (B) against the lineage's base (A); null if none yet. */
+  comparisonId: Id.nullable(),
+  /** Its win rate over the base with the 95% Wilson interval; the base itself sits at 0.5. */
+  winRate: z.object({ rate: z.number(), low: z.number(), high: z.number(), n: Count }).nullable(),
+  /** On that comparison's prompts; 0 for the base; null without a comparison. */
+  kl: KlEstimate.nullable(),
+});
+export type FrontierPoint = z.infer<typeof FrontierPoint>;
+
+export const Frontier = z.object({ baseModelId: Id, points: z.array(FrontierPoint) });
+export type Frontier = z.infer<typeof Frontier>;

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { Id } from './schemas';
 
 export const LOSS_TYPES = ['sigmoid', 'hinge', 'ipo', 'robust'] as const;
+/** The objectives (TRL's trainers): DPO, KTO (unpaired good/bad labels), ORPO (no reference model). */
+export const TRAIN_METHODS = ['dpo', 'kto', 'orpo'] as const;
 export const SCHEDULES = ['constant', 'linear', 'cosine'] as const;
 /**
  * The reference model when training starts from a trained version: 'init' is that version's adapter, frozen
@@ -15,11 +17,14 @@ export const REFERENCE_CHOICES = ['init', 'base'] as const;
 const positiveInt = z.number().int().positive();
 
 export const TrainSettings = z.object({
+  method: z.enum(TRAIN_METHODS),
   loss: z.enum(LOSS_TYPES),
   beta: z.number().positive(),
   labelSmoothing: z.number().min(0).lt(0.5),
   sftWeight: z.number().min(0),
   pairWeights: z.boolean(),
+  desirableWeight: z.number().min(0),
+  undesirableWeight: z.number().min(0),
   loraR: positiveInt,
   loraAlpha: z.number().positive(),
   loraTargets: z
@@ -51,11 +56,15 @@ export type TrainSettingName = keyof TrainSettings;
 
 /** One line per setting for the advanced panel (what it does, in plain words). */
 export const TRAIN_SETTING_HELP: Record<TrainSettingName, string> = {
-  loss: 'sigmoid is DPO; ipo is length-normalised; hinge and robust (noisy labels) are variants',
+  method:
+    'DPO learns from pairs; KTO from each answer marked good or bad (a pair gives one of each); ORPO needs no reference model',
+  loss: 'DPO: sigmoid is the paper; ipo is length-normalised; hinge and robust (noisy labels) are variants',
   beta: 'how far the tuned model may move from the base: lower lets it move further',
   labelSmoothing: 'share of ratings assumed flipped (sigmoid and robust); 0 trusts every rating',
-  sftWeight: "adds this much of the chosen answers' likelihood to the loss (0 = off)",
-  pairWeights: 'count strongly preferred pairs more (rating strength); off counts every pair once',
+  sftWeight: "adds this much of the chosen answers' likelihood to the loss (0 = off; DPO only)",
+  pairWeights: 'count strongly preferred pairs more (rating strength); off counts every pair once (DPO only)',
+  desirableWeight: "KTO: weight of the good answers' losses (raise it when bad answers outnumber good ones)",
+  undesirableWeight: "KTO: weight of the bad answers' losses",
   loraR: 'rank of the LoRA update: more is more capacity, more memory',
   loraAlpha: 'LoRA scale; the update is multiplied by alpha / r',
   loraTargets: 'modules that get LoRA (empty: every attention and MLP projection)',

@@ -41,9 +41,13 @@ const jsonl = (file: string) =>
     .map((line) => JSON.parse(line) as Record<string, number>);
 
 function train(model: string, out: string, ...extra: string[]) {
+  trainWith('dpo', model, out, ...extra);
+}
+
+function trainWith(method: 'dpo' | 'kto' | 'orpo', model: string, out: string, ...extra: string[]) {
   const result = cli(
     'train',
-    'dpo',
+    method,
     '--model',
     path.join(FIXTURES, model),
     '--data',
@@ -73,6 +77,52 @@ function train(model: string, out: string, ...extra: string[]) {
     /\nmemory plan: micro-batch 2 x 1, recompute off, head in 1 chunk; estimated peak \d+\.\d\d GB of /,
   );
 }
+
+describe('dpo-workbench train kto and train orpo', () => {
+  it('train kto unpairs the preference rows and logs TRL KTOTrainer names, kl included', () => {
+    const run = path.join(work, 'kto-run');
+    trainWith('kto', 'llama', run, '--desirable-weight', '1.5', '--batch-size', '6'); // every step sees both sides
+    const rows = jsonl(path.join(run, 'metrics.jsonl'));
+    for (const name of [
+      'loss',
+      'kl',
+      'rewards/chosen',
+      'rewards/rejected',
+      'rewards/margins',
+      'eval_loss',
+      'eval_kl',
+    ])
+      expect(Number.isFinite(rows[1]?.[name]), name).toBe(true);
+    expect(rows[1]).not.toHaveProperty('rewards/accuracies'); // KTO has no pairs to be accurate on
+    const args = JSON.parse(readFileSync(path.join(run, 'training_args.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(args).toMatchObject({ method: 'kto', desirableWeight: 1.5, train_pairs: 6, eval_pairs: 2 });
+  });
+
+  it('train orpo logs the odds-ratio metrics and refuses DPO-only flags', () => {
+    const run = path.join(work, 'orpo-run');
+    trainWith('orpo', 'llama', run);
+    const rows = jsonl(path.join(run, 'metrics.jsonl'));
+    for (const name of ['loss', 'nll_loss', 'log_odds_ratio', 'log_odds_chosen', 'rewards/accuracies'])
+      expect(Number.isFinite(rows[1]?.[name]), name).toBe(true);
+    const bad = cli(
+      'train',
+      'orpo',
+      '--model',
+      path.join(FIXTURES, 'llama'),
+      '--data',
+      data,
+      '--out',
+      run,
+      '--sft-weight',
+      '1',
+    );
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/unknown option '--sft-weight'/);
+  });
+});
 
 describe('dpo-workbench train dpo, logprobs and merge', () => {
   const run = path.join(work, 'llama-run');

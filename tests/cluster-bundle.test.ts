@@ -265,6 +265,13 @@ describe('cluster bundle', () => {
     expect(withSft.loss_weights).toEqual([1, 0.25]);
   });
 
+  it('refuses a KTO or ORPO run rather than writing it as a DPO job', () => {
+    for (const method of ['kto', 'orpo'] as const)
+      expect(() => buildClusterBundle(request({ settings: { ...request().settings, method } }))).toThrow(
+        `the cluster bundle writes a TRL DPO job; method ${method} is not exported yet`,
+      );
+  });
+
   it('writes TRL preference rows: train and test splits, conversational or standard', () => {
     const conversational = buildClusterBundle(request());
     const train = jsonlRows(conversational.get('data/train.jsonl') ?? '');

@@ -1,11 +1,17 @@
-// The headless demo in its reduced size (--quick): it runs the whole loop on the embedded tiny model, prints
-// a table that parses with numbers that hang together, and leaves the run in the data folder for the app.
+// The headless demo in its reduced size (--quick, two rounds): it runs the whole loop on the embedded tiny
+// model and prints a table whose numbers are recomputed here from what it left in the data folder: the
+// stored samples judged again, the stored votes counted again, the runs' logged metrics, the lineage.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { winRate } from '../src-shared/win-rate';
+import { judgeAnswer } from '../src-main/models/tiny/corpus';
+import { demoPrompts } from '../src-main/services/demo/demo-prompts';
 import { parseDemoTable } from '../src-main/services/demo/demo-table';
+import { DEMO_QUICK } from '../src-main/services/demo/run-demo';
 import { openWorkbench } from '../src-main/services/open-workbench';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -23,43 +29,85 @@ function runCli(args: string[]): Promise<{ status: number | null; stdout: string
   });
 }
 
-const inUnit = (x: number) => x >= 0 && x <= 1;
-
 describe('npm run demo -- --quick', () => {
-  it('runs the loop, prints a table that parses, and leaves the run in the data folder', async () => {
+  it('prints per-round numbers that the stored samples, votes and runs reproduce', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'dpo-demo-'));
     try {
       const result = await runCli(['demo', '--quick', '--data-dir', dataDir]);
       expect(result.status, result.stderr).toBe(0);
       const table = parseDemoTable(result.stdout);
-      for (const x of [table.greedy.base, table.greedy.tuned, table.sampled.base, table.sampled.tuned])
-        expect(inUnit(x)).toBe(true);
-      const { rate, low, high, n } = table.winRate;
-      expect(low).toBeLessThanOrEqual(rate);
-      expect(rate).toBeLessThanOrEqual(high);
-      expect(n).toBeGreaterThan(0);
-      expect(Object.keys(table.stages)).toEqual([
-        'sample and judge',
-        'dataset',
-        'train',
-        'evaluate greedy',
-        'compare (blind, judged)',
-        'total',
-      ]);
-      // What the app shows: the judge's ratings, a dataset, a finished run with its tuned model, a
-      // revealed comparison whose win rate is the printed one.
+      expect(table.rounds).toHaveLength(DEMO_QUICK.rounds);
+      const facts = demoPrompts(DEMO_QUICK.trainPrompts, DEMO_QUICK.heldOutPrompts, DEMO_QUICK.seed);
+      const byQuestion = new Map(facts.heldOut.map((f) => [f.question, f]));
       const workbench = openWorkbench({ dataDir, transport: 'http' });
       try {
         const api = workbench.services;
-        const judge = (await api.listAnnotators({})).find((a) => a.name === 'demo-judge');
-        expect(judge).toBeDefined();
-        const [run] = await api.listRuns({ limit: 10 });
-        expect(run?.status).toBe('completed');
-        expect(run?.outputModelId).not.toBeNull();
-        const [comparison] = await api.listComparisons({ limit: 10 });
-        expect(comparison?.status).toBe('revealed');
-        expect(comparison?.result?.rate.toFixed(3)).toBe(rate.toFixed(3));
-        expect((await api.listDatasets({})).length).toBe(1);
+        expect((await api.listAnnotators({})).map((a) => a.name)).toContain('demo-judge');
+        const runs = (await api.listRuns({ limit: 10 })).sort((a, b) => a.id - b.id);
+        const comparisons = (await api.listComparisons({ limit: 10 })).sort((a, b) => a.id - b.id);
+        expect(runs.map((r) => r.status)).toEqual(['completed', 'completed']);
+        // The lineage: round 2 trains from round 1's version, round 1 from the base.
+        expect(runs[1]?.baseModelId).toBe(runs[0]?.outputModelId);
+        for (const [i, printed] of table.rounds.entries()) {
+          const run = runs[i]!;
+          const detail = await api.getRun({ runId: run.id });
+          const accuracies = detail.metrics.eval.find((s) => s.name === 'eval_rewards/accuracies');
+          const logged = accuracies?.values.at(-1);
+          if (printed.evalPreferenceAccuracy === null) expect(logged ?? null).toBe(null);
+          else expect(printed.evalPreferenceAccuracy).toBeCloseTo(logged as number, 3);
+          // The comparison of this round's version against the base, judged again from its stored outputs.
+          const shown = await api.getComparison({ comparisonId: comparisons[i]!.id });
+          expect(shown.models?.b.id).toBe(run.outputModelId);
+          const counts = { wins: 0, losses: 0, ties: 0, bothBad: 0 };
+          let [baseRight, tunedRight] = [0, 0];
+          for (const item of shown.itemList) {
+            const fact = byQuestion.get(item.prompt)!;
+            expect(fact, `${item.prompt} is a held-out question`).toBeDefined();
+            const [a, b] = item.leftModel === 'a' ? [item.left!, item.right!] : [item.right!, item.left!];
+            const [aRight, bRight] = [judgeAnswer(fact, a), judgeAnswer(fact, b)];
+            baseRight += Number(aRight);
+            tunedRight += Number(bRight);
+            if (aRight && bRight) counts.ties += 1;
+            else if (!aRight && !bRight) counts.bothBad += 1;
+            else if (bRight) counts.wins += 1;
+            else counts.losses += 1;
+            // The stored vote is the judge's vote on these outputs.
+            const leftRight = item.leftModel === 'a' ? aRight : bRight;
+            const rightRight = item.leftModel === 'a' ? bRight : aRight;
+            const expected =
+              leftRight && rightRight
+                ? 'tie'
+                : !leftRight && !rightRight
+                  ? 'both_bad'
+                  : leftRight
+                    ? 'left'
+                    : 'right';
+            expect(item.vote).toBe(expected);
+          }
+          const recomputed = winRate(counts);
+          expect(printed.winRate.n).toBe(recomputed.n);
+          expect(printed.winRate.rate).toBeCloseTo(recomputed.rate, 3);
+          expect(printed.winRate.low).toBeCloseTo(recomputed.low, 3);
+          expect(printed.winRate.high).toBeCloseTo(recomputed.high, 3);
+          expect(printed.sampled).toEqual({ correct: tunedRight, total: shown.itemList.length });
+          expect(table.base.sampled).toEqual({ correct: baseRight, total: shown.itemList.length });
+          expect(Number.isFinite(printed.kl)).toBe(true);
+        }
+        // Held-out prompts never reach training: no dataset row asks a held-out question.
+        const db = new Database(workbench.dbPath, { readonly: true });
+        try {
+          const trained = db
+            .prepare<[], { text: string }>(
+              `SELECT DISTINCT pr.text FROM dataset_pairs dp JOIN pairs p ON p.id = dp.pair_id
+                 JOIN prompts pr ON pr.id = p.prompt_id`,
+            )
+            .all()
+            .map((r) => r.text);
+          expect(trained.length).toBeGreaterThan(0);
+          expect(trained.filter((q) => byQuestion.has(q))).toEqual([]);
+        } finally {
+          db.close();
+        }
       } finally {
         workbench.close();
       }

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { defaultDataDir } from '../services/data-dir';
 import { formatDemoTable } from '../services/demo/demo-table';
 import { DEMO_DEFAULTS, DEMO_QUICK, runDemo } from '../services/demo/run-demo';
+import { parseChoice } from './parse-options';
 import { parseInteger, parseNumber } from './train-command';
 
 interface DemoCommandOptions {
@@ -14,6 +15,8 @@ interface DemoCommandOptions {
   heldOut?: number;
   samples?: number;
   steps?: number;
+  rounds?: number;
+  method?: 'dpo' | 'kto' | 'orpo';
   lr?: number;
   beta?: number;
   sftWeight?: number;
@@ -46,7 +49,17 @@ export function registerDemo(program: Command): void {
       `samples per prompt, best-of-N (default ${d.samples})`,
       parseInteger('--samples'),
     )
-    .option('--steps <n>', `DPO steps (default ${d.steps})`, parseInteger('--steps'))
+    .option('--steps <n>', `optimizer steps per round (default ${d.steps})`, parseInteger('--steps'))
+    .option(
+      '--rounds <n>',
+      `rounds of on-policy training, each from the last round's version (default ${d.rounds})`,
+      parseInteger('--rounds'),
+    )
+    .option(
+      '--method <name>',
+      `dpo | kto | orpo (default ${d.method})`,
+      parseChoice('--method', ['dpo', 'kto', 'orpo'] as const),
+    )
     .option('--lr <x>', `learning rate (default ${d.lr})`, parseNumber('--lr'))
     .option('--beta <x>', `DPO beta (default ${d.beta})`, parseNumber('--beta'))
     .option(
@@ -69,6 +82,8 @@ export function registerDemo(program: Command): void {
           heldOutPrompts: options.heldOut ?? base.heldOutPrompts,
           samples: options.samples ?? base.samples,
           steps: options.steps ?? base.steps,
+          rounds: options.rounds ?? base.rounds,
+          method: options.method ?? base.method,
           lr: options.lr ?? base.lr,
           beta: options.beta ?? base.beta,
           sftWeight: options.sftWeight ?? base.sftWeight,
@@ -79,8 +94,10 @@ export function registerDemo(program: Command): void {
         (line) => console.error(line),
       );
       process.stdout.write(formatDemoTable(report));
-      console.error(
-        `left in ${options.dataDir}: dataset ${report.ids.datasetId}, run ${report.ids.runId}, tuned model ${report.ids.tunedModelId}, comparison ${report.ids.comparisonId}`,
-      );
+      const last = report.rounds.at(-1)?.ids;
+      if (last)
+        console.error(
+          `left in ${options.dataDir}: ${report.rounds.length} round(s); the last: dataset ${last.datasetId}, run ${last.runId}, tuned model ${last.tunedModelId}, comparison ${last.comparisonId}`,
+        );
     });
 }

@@ -1,5 +1,6 @@
-// `dpo-workbench train dpo`: a LoRA DPO fine-tune with TRL's defaults; writes the PEFT adapter,
-// metrics.jsonl, training_args.json and checkpoints into --out, resuming from <out>/checkpoint when it exists.
+// `dpo-workbench train dpo|kto|orpo`: a LoRA fine-tune with TRL's defaults and its objective (the same options
+// where they apply); writes the PEFT adapter, metrics.jsonl, training_args.json and checkpoints into --out,
+// resuming from <out>/checkpoint when it exists.
 import { InvalidArgumentError, type Command } from 'commander';
 import {
   describePlan,
@@ -9,6 +10,7 @@ import {
   SCHEDULE_KINDS,
   TRAIN_DEFAULTS as D,
   type TrainArgs,
+  type TrainMethod,
 } from '../services/train/train-job';
 import { parseChoice } from './parse-options';
 
@@ -51,17 +53,57 @@ type TrainOptions = Partial<TrainArgs> & {
   resume?: boolean;
 };
 
-export function registerTrain(program: Command): void {
-  const train = program.command('train').description('fine-tune a model');
-  train
-    .command('dpo')
-    .description('DPO with LoRA (TRL semantics); resumes automatically from <out>/checkpoint')
-    .requiredOption('--model <dir>', 'Hugging Face checkpoint folder')
-    .requiredOption('--data <file>', 'PAIRS.jsonl (text, conversational or pre-tokenized TRL rows)')
-    .requiredOption(
-      '--out <dir>',
-      'output folder: PEFT adapter, metrics.jsonl, training_args.json, checkpoint/',
-    )
+/** What each objective adds to the shared options, and how its data is described. */
+const METHODS: Record<TrainMethod, { description: string; data: string; options(c: Command): Command }> = {
+  dpo: {
+    description: 'DPO with LoRA (TRL semantics); resumes automatically from <out>/checkpoint',
+    data: 'PAIRS.jsonl (text, conversational or pre-tokenized TRL rows)',
+    options: (c) =>
+      c
+        .option(
+          '--loss <type>',
+          `${DPO_LOSS_TYPES.join(' | ')} (default ${D.loss})`,
+          parseChoice('--loss', DPO_LOSS_TYPES),
+        )
+        .option(
+          '--label-smoothing <x>',
+          `cDPO / robust epsilon (default ${D.labelSmoothing})`,
+          parseNumber('--label-smoothing'),
+        )
+        .option(
+          '--sft-weight <x>',
+          `add this times the chosen completions' NLL (TRL's rpo_alpha); 0 = off (default ${D.sftWeight})`,
+          parseNumber('--sft-weight'),
+        )
+        .option('--pair-weights', "weight each pair's loss by its row's weight field (default off)"),
+  },
+  kto: {
+    description:
+      'KTO with LoRA (TRL KTOTrainer): unpaired desirable/undesirable completions, KL estimated from mismatched pairs',
+    data: 'KTO rows {prompt, completion, label} (or prompt_ids/completion_ids), or preference rows (unpaired)',
+    options: (c) =>
+      c
+        .option(
+          '--desirable-weight <x>',
+          `weight of desirable examples' losses (default ${D.desirableWeight})`,
+          parseNumber('--desirable-weight'),
+        )
+        .option(
+          '--undesirable-weight <x>',
+          `weight of undesirable examples' losses (default ${D.undesirableWeight})`,
+          parseNumber('--undesirable-weight'),
+        ),
+  },
+  orpo: {
+    description: 'ORPO with LoRA (TRL ORPOTrainer): odds-ratio term + chosen NLL, no reference model',
+    data: 'PAIRS.jsonl (text, conversational or pre-tokenized TRL rows)',
+    options: (c) => c,
+  },
+};
+
+/** The options every objective shares. */
+function sharedOptions(command: Command): Command {
+  return command
     .option('--adapter-init <dir>', 'start from this PEFT adapter (its r, alpha and target modules)')
     .option(
       '--reference <which>',
@@ -70,23 +112,7 @@ export function registerTrain(program: Command): void {
       parseChoice('--reference', REFERENCE_CHOICES),
     )
     .option('--resume', 'require <out>/checkpoint and continue from it')
-    .option(
-      '--loss <type>',
-      `${DPO_LOSS_TYPES.join(' | ')} (default ${D.loss})`,
-      parseChoice('--loss', DPO_LOSS_TYPES),
-    )
     .option('--beta <x>', `KL strength (default ${D.beta})`, parseNumber('--beta'))
-    .option(
-      '--label-smoothing <x>',
-      `cDPO / robust epsilon (default ${D.labelSmoothing})`,
-      parseNumber('--label-smoothing'),
-    )
-    .option(
-      '--sft-weight <x>',
-      `add this times the chosen completions' NLL (TRL's rpo_alpha); 0 = off (default ${D.sftWeight})`,
-      parseNumber('--sft-weight'),
-    )
-    .option('--pair-weights', "weight each pair's loss by its row's weight field (default off)")
     .option('--lora-r <n>', `LoRA rank (default ${D.loraR})`, parseInteger('--lora-r'))
     .option(
       '--lora-alpha <x>',
@@ -120,7 +146,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       '--batch-size <n>',
-      `pairs per optimizer step (default ${D.batchSize})`,
+      `pairs (KTO: examples) per optimizer step (default ${D.batchSize})`,
       parseInteger('--batch-size'),
     )
     .option(
@@ -128,7 +154,7 @@ export function registerTrain(program: Command): void {
       `micro-batches per step, dividing --batch-size (default ${D.gradAccum})`,
       parseInteger('--grad-accum'),
     )
-    .option('--epochs <n>', `passes over the training pairs (default ${D.epochs})`, parseInteger('--epochs'))
+    .option('--epochs <n>', `passes over the training data (default ${D.epochs})`, parseInteger('--epochs'))
     .option('--max-steps <n>', 'optimizer steps (instead of --epochs)', parseInteger('--max-steps'))
     .option(
       '--schedule <kind>',
@@ -147,7 +173,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       '--eval-split <x>',
-      `fraction of pairs held out; 0 = no evaluation (default ${D.evalSplit})`,
+      `fraction held out; 0 = no evaluation (default ${D.evalSplit})`,
       parseNumber('--eval-split'),
     )
     .option(
@@ -171,38 +197,63 @@ export function registerTrain(program: Command): void {
       'memory budget: the largest micro-batch (and layer recomputation or not) that fits it is used, ' +
         'and a run that cannot fit is refused before it starts (default: 70% of the free RAM)',
       parseNumber('--max-memory'),
-    )
-    .action(async (options: TrainOptions) => {
-      const { model, data, out, adapterInit, resume, ...args } = options;
-      if (args.epochs !== undefined && args.maxSteps !== undefined)
-        throw new Error('--epochs and --max-steps exclude each other; give one');
-      // Ctrl-C ends the run after the current step with a checkpoint; running again resumes it.
-      const controller = new AbortController();
-      process.once('SIGINT', () => controller.abort());
-      const result = await runTrainJob({
-        signal: controller.signal,
-        model,
-        data,
-        out,
-        args,
-        ...(adapterInit ? { adapterInit } : {}),
-        ...(resume ? { resume } : {}),
-        onStart: (info) => {
-          console.error(
-            `device: ${info.device}${info.reason ? ` (${info.reason})` : ''}; steps ${info.startStep + 1}..${info.totalSteps}`,
-          );
-          const rss = (process.memoryUsage().rss / 2 ** 30).toFixed(2);
-          console.error(`${describePlan(info.memory)}; RSS now ${rss} GB`);
-        },
-        onWarning: (message) => console.error(`warning: ${message}`),
-        onLog: (row) =>
-          console.error(
-            `step ${row.step}: loss ${row.loss?.toFixed(4)} margin ${row['rewards/margins']?.toFixed(4)} ` +
-              `acc ${row['rewards/accuracies']?.toFixed(2)}${row.eval_loss === undefined ? '' : ` eval_loss ${row.eval_loss.toFixed(4)}`}`,
-          ),
-      });
-      console.log(
-        `${result.status}: ${result.steps} steps; adapter, metrics.jsonl and training_args.json in ${out}`,
+    );
+}
+
+async function runTrain(method: TrainMethod, options: TrainOptions): Promise<void> {
+  const { model, data, out, adapterInit, resume, ...args } = options;
+  if (args.epochs !== undefined && args.maxSteps !== undefined)
+    throw new Error('--epochs and --max-steps exclude each other; give one');
+  // Ctrl-C ends the run after the current step with a checkpoint; running again resumes it.
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const result = await runTrainJob({
+    signal: controller.signal,
+    model,
+    data,
+    out,
+    args: { ...args, method },
+    ...(adapterInit ? { adapterInit } : {}),
+    ...(resume ? { resume } : {}),
+    onStart: (info) => {
+      console.error(
+        `device: ${info.device}${info.reason ? ` (${info.reason})` : ''}; steps ${info.startStep + 1}..${info.totalSteps}`,
       );
-    });
+      const rss = (process.memoryUsage().rss / 2 ** 30).toFixed(2);
+      console.error(`${describePlan(info.memory)}; RSS now ${rss} GB`);
+    },
+    onWarning: (message) => console.error(`warning: ${message}`),
+    onLog: (row) => console.error(logLine(row)),
+  });
+  console.log(
+    `${result.status}: ${result.steps} steps; adapter, metrics.jsonl and training_args.json in ${out}`,
+  );
+}
+
+const fixed = (x: number | undefined, digits: number): string =>
+  x === undefined ? 'n/a' : x.toFixed(digits);
+
+function logLine(row: Record<string, number>): string {
+  const extra = row.kl === undefined ? '' : ` kl ${fixed(row.kl, 4)}`;
+  return (
+    `step ${row.step}: loss ${fixed(row.loss, 4)} margin ${fixed(row['rewards/margins'], 4)} ` +
+    `acc ${fixed(row['rewards/accuracies'], 2)}${extra}` +
+    (row.eval_loss === undefined ? '' : ` eval_loss ${fixed(row.eval_loss, 4)}`)
+  );
+}
+
+export function registerTrain(program: Command): void {
+  const train = program.command('train').description('fine-tune a model');
+  for (const [method, spec] of Object.entries(METHODS) as [TrainMethod, (typeof METHODS)[TrainMethod]][]) {
+    const command = train
+      .command(method)
+      .description(spec.description)
+      .requiredOption('--model <dir>', 'Hugging Face checkpoint folder')
+      .requiredOption('--data <file>', spec.data)
+      .requiredOption(
+        '--out <dir>',
+        'output folder: PEFT adapter, metrics.jsonl, training_args.json, checkpoint/',
+      );
+    spec.options(sharedOptions(command)).action((options: TrainOptions) => runTrain(method, options));
+  }
 }

@@ -1,7 +1,7 @@
 // Reverse-mode autodiff: grad(loss, wrt) appends the backward pass to the loss's graph, one rule per op.
 import { isFloat } from './dtype';
 import type { Node, Tensor } from './graph';
-import { add } from './ops-elementwise';
+import { add, STOP_GRADIENT } from './ops-elementwise';
 import { zerosLike } from './ops-index';
 import { formatShape, shapesEqual } from './shape';
 import { GRAD_RULES } from './grad-rules';
@@ -38,6 +38,7 @@ export function vjp(output: Tensor, seed: Tensor, wrt: readonly Tensor[], fromNo
   // Forward pass over ids: which float tensors depend on any of `wrt`.
   const needs = new Set<Tensor>(wrt);
   for (const node of graph.nodes.slice(fromNode, output.node.id + 1)) {
+    if (STOP_GRADIENT.has(node)) continue;
     if (!node.inputs.some((x) => needs.has(x)) && !node.gradient?.wrt.some((x) => needs.has(x))) continue;
     for (const out of node.outputs) if (isFloat(out.dtype)) needs.add(out);
   }

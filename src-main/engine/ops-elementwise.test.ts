@@ -1,10 +1,12 @@
 // Elementwise ops: forward vs the float64 reference and gradients vs finite differences, with broadcasting.
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import type { Tensor } from './graph';
+import { describe, expect, it } from 'vitest';
+import { grad } from './autodiff';
+import { Graph, type Tensor } from './graph';
 import * as ops from './ops-elementwise';
+import { reduceSum } from './ops-reduce';
 import { broadcastPairArb, seedArb, shapeArb } from './testing/arbitraries';
-import { checkOp, randomNd, rng } from './testing/harness';
+import { checkOp, randomNd, rng, runGraph } from './testing/harness';
 import * as ref from './testing/reference';
 
 const RUNS = { numRuns: 12 };
@@ -159,5 +161,19 @@ describe('where, comparisons and casts', () => {
       grad: false,
       random,
     });
+  });
+});
+
+describe('stopGradient', () => {
+  it("passes the value and blocks the gradient: d/dx (x * stop(x)) = stop(x), not 2x (torch's detach)", async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float64', [3]);
+    const loss = ops.mul(x, ops.stopGradient(x));
+    const [dx] = grad(reduceSum(loss), [x]);
+    g.output('value', ops.stopGradient(x));
+    g.output('dx', dx!);
+    const out = await runGraph(g, { x: { dtype: 'float64', data: Float64Array.of(1, -2, 3), dims: [3] } });
+    expect([...out.value!.data]).toEqual([1, -2, 3]);
+    expect([...out.dx!.data]).toEqual([1, -2, 3]);
   });
 });

@@ -88,3 +88,13 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 export function identity(x: Tensor): Tensor {
   return x.graph.apply1('Identity', [x], {}, x.dtype, x.shape);
 }
+
+/** Nodes made by stopGradient: autodiff treats their output as a constant (torch's `.detach()`). */
+export const STOP_GRADIENT = new WeakSet<Tensor['node']>();
+
+/** x with no gradient flowing back through it (an ONNX Identity that autodiff does not walk through). */
+export function stopGradient(x: Tensor): Tensor {
+  const out = identity(x);
+  STOP_GRADIENT.add(out.node);
+  return out;
+}

@@ -24,6 +24,7 @@ import { createGenerationHandlers, createGenerationService } from './generate/ge
 import { createTrainHandlers, createTrainService } from './train/train-service';
 import { runGeneration } from './generate/generate-job';
 import { createRatingExtras, type RatingExtras } from './labeling/rating-extras-service';
+import { createFrontier } from './compare/frontier';
 import { createRewardMargins } from './compare/reward-margins';
 
 export interface ServicesContext {
@@ -214,7 +215,11 @@ export function createServices(
       ...(data.offload ? { offload: data.offload } : {}),
     }),
     ...createJobsHandlers(jobs),
-    ...createCompareHandlers(compare, createRewardMargins(ctx.db, modelsRepo)),
+    ...createCompareHandlers(
+      compare,
+      createRewardMargins(ctx.db, modelsRepo),
+      createFrontier(ctx.db, modelsRepo),
+    ),
     ...createModelsHandlers(models, ctx.modelRoots),
     ...createGenerationHandlers(createGenerationService({ db: ctx.db, jobs, models })),
     ...createTrainHandlers(

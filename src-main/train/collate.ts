@@ -10,6 +10,11 @@ export interface PairExample {
   rejected: number[];
   /** The pair's weight in the loss when a run uses pair weights (dataset_pairs.weight); default 1. */
   weight?: number;
+  /**
+   * KTO examples reuse the two-row layout: `chosen` is the example's completion, `rejected` its mismatched
+   * completion (another example's, for the KL estimate), and this its label (kto-data.ts).
+   */
+  desirable?: boolean;
 }
 
 /**

@@ -58,7 +58,15 @@ function runGraphs(fixture: string): [string, Graph][] {
     modules,
     state: initLoraState(modules, 2, new Rng(1)),
     lora: { r: 2, alpha: 4 },
-    loss: { type: 'sigmoid' as const, beta: 0.1, labelSmoothing: 0, sftWeight: 0 },
+    method: 'dpo' as const,
+    loss: {
+      loss: 'sigmoid' as const,
+      beta: 0.1,
+      labelSmoothing: 0,
+      sftWeight: 0,
+      desirableWeight: 1,
+      undesirableWeight: 1,
+    },
   };
   const adamw = { kind: 'adamw' as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
   return [

@@ -1,5 +1,6 @@
 // The DPO training graphs: policy = base transformer (frozen initializers) + trainable LoRA pairs, scored on
-// a `[chosen; rejected]` batch, summed over completion tokens, into the loss table with TRL's metrics.
+// a `[chosen; rejected]` batch, summed over completion tokens, into the objective table (DPO, KTO, ORPO)
+// with TRL's metrics.
 // Three shapes of it: one fused train step (forward, backward, clip, update: buildTrainStep), a gradient
 // graph plus an update graph for gradient accumulation, and a loss-and-metrics graph for evaluation.
 import {
@@ -17,7 +18,7 @@ import {
 import { decoder, type WeightTensor, type ModelConfig } from '../models/index';
 import { completionLogps, sequenceSums } from './head-tokens';
 import { addLoraToGraph, type LoraModule, type LoraState } from './lora-modules';
-import { DPO_METRIC_NAMES, dpoLoss, type DpoLossOptions } from './losses';
+import { OBJECTIVES, type ObjectiveOptions, type TrainMethod } from './objectives';
 
 export interface DpoGraphSpec {
   config: ModelConfig;
@@ -26,7 +27,9 @@ export interface DpoGraphSpec {
   /** Initial values; the graphs take the current ones as inputs. */
   state: LoraState;
   lora: { r: number; alpha: number };
-  loss: DpoLossOptions;
+  /** The objective of the table (objectives.ts) and its settings. */
+  method: TrainMethod;
+  loss: ObjectiveOptions;
   /** Per-pair weights as an extra input `pair_weights` (B) (dataset_pairs.weight; off by default). */
   pairWeights?: boolean;
   /** Chunks of the LM head over the completion tokens (the memory plan's; default 1). */
@@ -37,7 +40,8 @@ export interface DpoGraphSpec {
 
 /**
  * Batch inputs: the collated `[chosen; rejected]` rows, the completion tokens where the head runs
- * (head-tokens.ts), the reference log-probs and the row selectors (and `pair_weights` when the spec asks).
+ * (head-tokens.ts) and the row selectors; the reference log-probs when the objective has a reference,
+ * `labels` when it has labels (KTO), `pair_weights` when the spec asks for them.
  */
 export const BATCH_INPUTS = [
   'input_ids',
@@ -47,12 +51,7 @@ export const BATCH_INPUTS = [
   'token_rows',
   'chosen_rows',
   'rejected_rows',
-  'ref_chosen',
-  'ref_rejected',
 ] as const;
-
-/** TRL's metric names without `loss` (an output of its own). */
-export const STEP_METRICS = DPO_METRIC_NAMES.filter((m) => m !== 'loss');
 
 interface DpoForward {
   graph: Graph;
@@ -97,17 +96,18 @@ function dpoForward(spec: DpoGraphSpec, differentiable: boolean): DpoForward {
   const { sequenceLogps: seqLogps, lengths } = sequenceLogps(g, spec, differentiable);
   const chosenRows = g.input('chosen_rows', 'int64', ['pairs']); // (B) = 0..B-1
   const rejectedRows = g.input('rejected_rows', 'int64', ['pairs']); // (B) = B..2B-1
-  const refChosen = g.input('ref_chosen', 'float32', ['pairs']); // (B)
-  const refRejected = g.input('ref_rejected', 'float32', ['pairs']); // (B)
+  const objective = OBJECTIVES[spec.method];
+  const reference = objective.reference
+    ? ([g.input('ref_chosen', 'float32', ['pairs']), g.input('ref_rejected', 'float32', ['pairs'])] as const)
+    : undefined; // (B) each
+  const labels = objective.labels ? g.input('labels', 'float32', ['pairs']) : undefined; // (B)
   const weights = spec.pairWeights ? g.input('pair_weights', 'float32', ['pairs']) : undefined; // (B)
-  const { loss, metrics } = dpoLoss(
+  const { loss, metrics } = objective.build(
     {
-      policyChosen: gather(seqLogps, chosenRows, 0), // (B)
-      policyRejected: gather(seqLogps, rejectedRows, 0), // (B)
-      refChosen,
-      refRejected,
-      chosenLengths: gather(lengths, chosenRows, 0),
-      rejectedLengths: gather(lengths, rejectedRows, 0),
+      policy: [gather(seqLogps, chosenRows, 0), gather(seqLogps, rejectedRows, 0)], // (B) each
+      ...(reference ? { reference } : {}),
+      lengths: [gather(lengths, chosenRows, 0), gather(lengths, rejectedRows, 0)],
+      ...(labels ? { labels } : {}),
       ...(weights ? { weights } : {}),
     },
     spec.loss,

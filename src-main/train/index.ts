@@ -22,7 +22,18 @@ export {
   type ReferenceLogpCache,
 } from './reference-logps';
 export { openGraph, type OpenedGraph } from './graph-session';
-export { loraModules, loraStateFrom, toPeftAdapter, type LoraModule, type LoraState } from './lora-modules';
+export {
+  loraModules,
+  loraStateFrom,
+  paramNameA,
+  paramNameB,
+  toPeftAdapter,
+  type LoraModule,
+  type LoraState,
+} from './lora-modules';
 export { readPeftAdapter, writePeftAdapter, type F32Tensor, type SafetensorsReader } from './peft-export';
 export { DPO_LOSS_TYPES, type DpoLossType } from './losses';
+export { OBJECTIVES, TRAIN_METHODS, type TrainMethod } from './objectives';
+export { readKtoRows, tokenizeKtoRow, withKlCompletions, type UnpairedExample } from './kto-data';
 export { SCHEDULE_KINDS, type ScheduleKind } from './schedule';
+export { klEstimate, sampleLogps, sequenceKl, type KlEstimate, type KlSample } from './sequence-kl';

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../models/index';
 import type { PairExample } from './collate';
 import { LLAMA_TARGET_MODULES } from './lora';
+import { DPO_DEFAULTS } from './objectives';
 import { loraModules, paramNameA, paramNameB, type LoraState } from './lora-modules';
 import { StepRunner, type StepResult } from './step-runner';
 import { resolveTrainArgs } from './train-args';
@@ -59,7 +60,8 @@ async function step(headChunks: number, recompute: boolean, gradAccum = 1): Prom
     modules: loraModules(MODEL.config, LLAMA_TARGET_MODULES),
     state: stateOf(FIXTURE.adapter_before),
     lora: { r: FIXTURE.r, alpha: FIXTURE.alpha },
-    loss: { type: 'sigmoid' as const, beta: FIXTURE.beta },
+    method: 'dpo' as const,
+    loss: { ...DPO_DEFAULTS, beta: FIXTURE.beta },
     headChunks,
     recompute,
   };

@@ -9,12 +9,12 @@ import {
   buildFusedStep,
   buildGradGraph,
   buildUpdateGraph,
-  STEP_METRICS,
   type DpoGraphSpec,
 } from './dpo-graph';
 import { f32, i64, openGraph, type OpenedGraph } from './graph-session';
 import { headFeeds, headTokens } from './head-tokens';
 import type { LoraState } from './lora-modules';
+import { combineParts, OBJECTIVES, type Objective } from './objectives';
 import type { TrainArgs } from './train-args';
 
 /** The optimizer settings as graphs take them (TrainingArguments' adam betas and eps; SGD without momentum). */
@@ -24,16 +24,33 @@ export function optimizerConfig(args: TrainArgs): OptimizerConfig {
     : { kind: 'sgd', momentum: 0, weightDecay: args.weightDecay };
 }
 
-/** Feeds of one (micro-)batch: the rows, the row selectors and the reference log-probs [chosen, rejected]. */
+/**
+ * Feeds of one (micro-)batch: the rows, the row selectors, and what the objective takes besides: the reference
+ * log-probs [chosen, rejected], KTO's labels, DPO's pair weights.
+ */
 function batchFeeds(
   batch: ReturnType<typeof collatePairs>,
-  refs: readonly (readonly number[])[],
+  refs: readonly (readonly number[])[] | undefined,
+  labels: readonly boolean[] | undefined,
   weights: readonly number[] | undefined,
   headChunks: number,
 ): Feeds {
   const b = batch.pairs;
   return {
     ...(weights ? { pair_weights: f32(Float32Array.from(weights), [b]) } : {}), // (B)
+    ...(labels ? { labels: f32(Float32Array.from(labels, Number), [b]) } : {}), // (B)
+    ...(refs
+      ? {
+          ref_chosen: f32(
+            Float32Array.from(refs, (r) => r[0] as number),
+            [b],
+          ), // (B)
+          ref_rejected: f32(
+            Float32Array.from(refs, (r) => r[1] as number),
+            [b],
+          ),
+        }
+      : {}),
     input_ids: i64(batch.inputIds, batch.dims), // (2B, T)
     attention_mask: i64(batch.attentionMask, batch.dims),
     ...headFeeds(headTokens(batch, headChunks), batch), // the completion tokens, (M, K)
@@ -45,19 +62,17 @@ function batchFeeds(
       BigInt64Array.from({ length: b }, (_, i) => BigInt(b + i)),
       [b],
     ),
-    ref_chosen: f32(
-      Float32Array.from(refs, (r) => r[0] as number),
-      [b],
-    ),
-    ref_rejected: f32(
-      Float32Array.from(refs, (r) => r[1] as number),
-      [b],
-    ),
   };
 }
 
 const scalarOf = (out: Feeds, name: string): number => (out[name]?.data as Float32Array)[0] as number;
-const METRICS = ['loss', ...STEP_METRICS];
+
+/** The loss and the objective's metric outputs of one run, as numbers. */
+function valuesOf(objective: Objective, out: Feeds): Record<string, number> {
+  const values: Record<string, number> = { loss: scalarOf(out, 'loss') };
+  for (const name of Object.keys(objective.metrics)) values[name] = scalarOf(out, name);
+  return values;
+}
 
 export interface StepResult {
   /** TRL's names: loss, rewards/..., logps/... (means over the step's pairs). */
@@ -68,17 +83,26 @@ export interface StepResult {
   next: Map<string, Float32Array>;
 }
 
+/** A KTO example's label; an example without one cannot train KTO. */
+function desirableOf(example: PairExample, row: number): boolean {
+  if (example.desirable === undefined)
+    throw new Error(`KTO: example ${row + 1} has no label (desirable or undesirable)`);
+  return example.desirable;
+}
+
 export class StepRunner {
   private constructor(
     private readonly sessions: { step: OpenedGraph; grad?: OpenedGraph; eval?: OpenedGraph },
     readonly slots: readonly StateSlot[],
     private readonly data: {
       examples: readonly PairExample[];
-      refs: readonly number[][];
+      /** Reference log-probs [chosen, rejected] per example; absent for an objective without a reference. */
+      refs?: readonly number[][];
       collate: CollateOptions;
       pairWeights?: boolean;
       headChunks?: number;
     },
+    private readonly objective: Objective,
     private readonly microSize: number,
     /** LoRA tensors (slots with init 'param') and optimizer state (the rest), by slot input name. */
     readonly values: Map<string, Float32Array>,
@@ -114,7 +138,14 @@ export class StepRunner {
         const start = s.init === 'param' ? spec.state.get(s.input) : options.optimizerState.get(s.input);
         values.set(s.input, start ?? new Float32Array(size));
       }
-      return new StepRunner(sessions, built.step.slots, data, args.batchSize / args.gradAccum, values);
+      return new StepRunner(
+        sessions,
+        built.step.slots,
+        data,
+        OBJECTIVES[spec.method],
+        args.batchSize / args.gradAccum,
+        values,
+      );
     } catch (error) {
       for (const o of opened) await o.close();
       throw error;
@@ -167,15 +198,17 @@ export class StepRunner {
 
   private batch(rows: readonly number[]) {
     const { examples, refs, collate } = this.data;
-    const batch = collatePairs(
-      rows.map((r) => examples[r] as PairExample),
-      collate,
-    );
+    const picked = rows.map((r) => examples[r] as PairExample);
+    const batch = collatePairs(picked, collate);
+    const labels = this.objective.labels
+      ? picked.map((e, i) => desirableOf(e, rows[i] as number))
+      : undefined;
     return {
       batch,
       feeds: batchFeeds(
         batch,
-        rows.map((r) => refs[r] as number[]),
+        refs && rows.map((r) => refs[r] as number[]),
+        labels,
         this.weightsOf(rows),
         this.data.headChunks ?? 1,
       ),
@@ -185,34 +218,38 @@ export class StepRunner {
   /** One optimizer step on `rows` (indices into the examples) at learning rate `lr`. */
   async step(rows: readonly number[], lr: number): Promise<StepResult> {
     const lrFeed = { lr: f32(Float32Array.of(lr), []) };
-    const metrics: Record<string, number> = {};
+    let metrics: Record<string, number>;
     let tokens = 0;
     let out: Feeds;
     if (!this.sessions.grad) {
       const { batch, feeds } = this.batch(rows);
       tokens = batch.tokens;
       out = await this.sessions.step.session.run({ ...this.feeds(this.values.keys()), ...lrFeed, ...feeds });
-      for (const name of METRICS) metrics[name] = scalarOf(out, name);
+      metrics = combineParts(this.objective, [
+        { values: valuesOf(this.objective, out), lossShare: 1, countShare: 1 },
+      ]);
     } else {
       // Accumulate: each micro-batch's mean-loss gradient weighted by its share of the step's pairs, so the
       // sum is the gradient of the mean loss over all of them.
       const grads = new Map(
         this.paramNames.map((k) => [k, new Float32Array((this.values.get(k) as Float32Array).length)]),
       );
+      const parts = [];
       for (let m = 0; m < rows.length; m += this.microSize) {
         const micro = rows.slice(m, m + this.microSize);
         const { batch, feeds } = this.batch(micro);
         tokens += batch.tokens;
         const g = await this.sessions.grad.session.run({ ...this.feeds(this.paramNames), ...feeds });
         const share = this.share(micro, rows);
-        const count = micro.length / rows.length; // metrics other than the loss are plain means
         for (const [k, acc] of grads) {
           const d = g[`${k}.grad`]?.data as Float32Array;
           for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + share * (d[i] as number);
         }
-        for (const name of METRICS)
-          metrics[name] = (metrics[name] ?? 0) + (name === 'loss' ? share : count) * scalarOf(g, name);
+        // metrics other than the loss: plain means over the pairs (or sums, as the objective says)
+        const countShare = micro.length / rows.length;
+        parts.push({ values: valuesOf(this.objective, g), lossShare: share, countShare });
       }
+      metrics = combineParts(this.objective, parts);
       out = await this.sessions.step.session.run({
         ...this.feeds(this.values.keys()),
         ...lrFeed,
@@ -227,16 +264,18 @@ export class StepRunner {
   async evaluate(rows: readonly number[]): Promise<Record<string, number>> {
     const session = this.sessions.eval;
     if (!session) throw new Error('StepRunner: opened without an evaluation graph');
-    const sums: Record<string, number> = {};
+    const parts = [];
     for (let i = 0; i < rows.length; i += this.microSize) {
       const part = rows.slice(i, i + this.microSize);
       const out = await session.session.run({ ...this.feeds(this.paramNames), ...this.batch(part).feeds });
-      const share = this.share(part, rows) * rows.length;
-      for (const name of METRICS)
-        sums[`eval_${name}`] =
-          (sums[`eval_${name}`] ?? 0) + scalarOf(out, name) * (name === 'loss' ? share : part.length);
+      parts.push({
+        values: valuesOf(this.objective, out),
+        lossShare: this.share(part, rows),
+        countShare: part.length / rows.length,
+      });
     }
-    return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / rows.length]));
+    const combined = combineParts(this.objective, parts);
+    return Object.fromEntries(Object.entries(combined).map(([k, v]) => [`eval_${k}`, v]));
   }
 
   /** The LoRA tensors (state) and the optimizer state, as the checkpoint stores them. */

@@ -2,9 +2,13 @@
 // place; every error names the command-line flag (`--batch-size`) the setting comes from.
 import type { DeviceRequest } from '../runtime/index';
 import { DPO_LOSS_TYPES, type DpoLossType } from './losses';
+import { TRAIN_METHODS, type TrainMethod } from './objectives';
 import { SCHEDULE_KINDS, type ScheduleKind } from './schedule';
 
 export interface TrainArgs {
+  /** The objective (objectives.ts): dpo, kto (unpaired labels) or orpo (no reference model). */
+  method: TrainMethod;
+  /** DPO's loss type (used by dpo only). */
   loss: DpoLossType;
   beta: number;
   labelSmoothing: number;
@@ -12,6 +16,9 @@ export interface TrainArgs {
   sftWeight: number;
   /** Weight each pair's loss by its row weight (the rating strength); off: every pair counts the same. */
   pairWeights: boolean;
+  /** KTO: KTOConfig.desirable_weight and undesirable_weight (1 each). */
+  desirableWeight: number;
+  undesirableWeight: number;
   loraR: number;
   loraAlpha: number;
   /** PEFT target_modules; undefined: every attention and MLP projection of the model. */
@@ -58,11 +65,14 @@ export type ReferenceChoice = (typeof REFERENCE_CHOICES)[number];
  * seed 42 (TrainingArguments). LoRA r 8 / alpha 16 as PEFT's LoraConfig (r 8, alpha 8) users commonly set.
  */
 export const TRAIN_DEFAULTS: TrainArgs = {
+  method: 'dpo',
   loss: 'sigmoid',
   beta: 0.1,
   labelSmoothing: 0,
   sftWeight: 0,
   pairWeights: false,
+  desirableWeight: 1,
+  undesirableWeight: 1,
   loraR: 8,
   loraAlpha: 16,
   loraTargets: undefined,
@@ -99,6 +109,7 @@ const finite = (v: number): boolean => typeof v === 'number' && Number.isFinite(
 export function resolveTrainArgs(given: Partial<TrainArgs>): TrainArgs {
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
   const a: TrainArgs = { ...TRAIN_DEFAULTS, ...defined };
+  check(TRAIN_METHODS.includes(a.method), 'method', a.method, `one of ${TRAIN_METHODS.join(', ')}`);
   check(DPO_LOSS_TYPES.includes(a.loss), 'loss', a.loss, `one of ${DPO_LOSS_TYPES.join(', ')}`);
   check(finite(a.beta) && a.beta > 0, 'beta', a.beta, 'a number > 0');
   check(
@@ -109,6 +120,11 @@ export function resolveTrainArgs(given: Partial<TrainArgs>): TrainArgs {
   );
   check(finite(a.sftWeight) && a.sftWeight >= 0, 'sftWeight', a.sftWeight, 'a number >= 0 (0 turns it off)');
   check(typeof a.pairWeights === 'boolean', 'pairWeights', a.pairWeights, 'true or false');
+  for (const key of ['desirableWeight', 'undesirableWeight'] as const)
+    check(finite(a[key]) && a[key] >= 0, key, a[key], 'a number >= 0');
+  // ORPO has its own NLL term and KTO none; pair weights belong to the DPO table.
+  check(a.method === 'dpo' || a.sftWeight === 0, 'sftWeight', a.sftWeight, `0 for ${a.method} (dpo only)`);
+  check(a.method === 'dpo' || !a.pairWeights, 'pairWeights', a.pairWeights, `off for ${a.method} (dpo only)`);
   check(positiveInt(a.loraR), 'loraR', a.loraR, 'a positive integer');
   check(finite(a.loraAlpha) && a.loraAlpha > 0, 'loraAlpha', a.loraAlpha, 'a number > 0');
   check(

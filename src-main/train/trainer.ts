@@ -1,4 +1,5 @@
-// The DPO trainer, one explicit loop (nanoGPT style): reference log-probs once, then per optimizer step
+// The trainer (DPO, KTO or ORPO from the objective table), one explicit loop (nanoGPT style): reference
+// log-probs once, then per optimizer step
 // collate -> forward/backward (micro-batches) -> clip -> AdamW/SGD -> check finite -> log -> eval ->
 // checkpoint; finally the PEFT adapter. Resumes from <out>/checkpoint to the same result as an unbroken run.
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import { Rng } from './rng';
 import { memoryBudget, planMemory, type MemoryPlan } from './memory-plan';
 import { maxAbs, RunHealth, unusualSettings } from './run-health';
 import { learningRate } from './schedule';
+import { OBJECTIVES } from './objectives';
 import { baseReferenceState, referenceLogps, type ReferenceLogpCache } from './reference-logps';
 import { StepRunner } from './step-runner';
 import type { TrainArgs } from './train-args';
@@ -275,13 +277,16 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
 
   for (const warning of unusualSettings(args)) input.onWarning?.(warning);
 
-  // ---- reference log-probs through the policy's graph, computed once (or from the cache) ----
-  const reference = await referenceLogps(
-    { kind: referenceKind, config, weights: model.weights, modules, lora, state: referenceState },
-    examples,
-    { collate, batchSize: memory.microBatch, device: args.device, headChunks: memory.headChunks },
-    input.referenceCache,
-  );
+  // ---- reference log-probs through the policy's graph, computed once (or from the cache); none for an
+  // objective without a reference (ORPO: one model, one forward less per step) ----
+  const reference = OBJECTIVES[args.method].reference
+    ? await referenceLogps(
+        { kind: referenceKind, config, weights: model.weights, modules, lora, state: referenceState },
+        examples,
+        { collate, batchSize: memory.microBatch, device: args.device, headChunks: memory.headChunks },
+        input.referenceCache,
+      )
+    : { refs: undefined, cachedPairs: 0, scoredPairs: 0 };
 
   const spec = {
     config,
@@ -289,11 +294,14 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     modules,
     state,
     lora,
+    method: args.method,
     loss: {
-      type: args.loss,
+      loss: args.loss,
       beta: args.beta,
       labelSmoothing: args.labelSmoothing,
       sftWeight: args.sftWeight,
+      desirableWeight: args.desirableWeight,
+      undesirableWeight: args.undesirableWeight,
     },
     pairWeights: args.pairWeights,
     headChunks: memory.headChunks,
@@ -304,7 +312,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     runArgs,
     {
       examples,
-      refs: reference.refs,
+      ...(reference.refs ? { refs: reference.refs } : {}),
       collate,
       pairWeights: args.pairWeights,
       headChunks: memory.headChunks,

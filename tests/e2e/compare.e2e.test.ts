@@ -145,4 +145,16 @@ describe('Compare view', () => {
     await page.getByTestId('margins-wrong-only').check();
     await expect.poll(() => rows.count()).toBe(wrong);
   });
+
+  it('places the lineage on the reward-vs-KL frontier: base at 0, the tuned version at its win rate and KL', async () => {
+    await page.getByTestId('frontier-model').selectOption(String(models.tunedId));
+    await page.getByTestId('frontier-load').click();
+    const rows = page.getByTestId('frontier-row');
+    await expect.poll(() => rows.count(), { timeout: 60_000 }).toBe(2);
+    expect(await page.getByTestId('frontier-point').count()).toBe(2);
+    const tuned = page.locator(`[data-testid=frontier-row][data-model-id="${models.tunedId}"]`);
+    expect(await tuned.innerText()).toMatch(
+      /\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}, n=\d+\)\s+\d+\.\d{3} ± \d+\.\d{3}/,
+    );
+  });
 });

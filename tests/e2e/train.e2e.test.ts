@@ -62,13 +62,14 @@ describe('Train view', () => {
 
     // The advanced panel: every setting with its explanation; a short run for the test.
     await page.getByTestId('train-advanced-toggle').click();
-    expect(await page.locator('[data-testid=train-advanced] .help').count()).toBe(24);
+    expect(await page.locator('[data-testid=train-advanced] .help').count()).toBe(27);
     // The reference choice (for a run from a trained version): TRL's, the starting adapter, by default.
     expect(await page.getByTestId('setting-reference').inputValue()).toBe('init');
     expect(await page.locator('[data-testid=setting-reference] option').allTextContents()).toEqual([
       'init',
       'base',
     ]);
+    expect(await page.getByTestId('setting-method').inputValue()).toBe('dpo');
     await page.getByTestId('setting-maxSteps').fill(String(STEPS));
     await page.getByTestId('setting-maxSteps').dispatchEvent('change');
     await page.getByTestId('setting-evalEvery').fill('2');

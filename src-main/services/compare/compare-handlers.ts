@@ -1,7 +1,8 @@
-// The Compare methods of the contract, over the compare service and the reward-margins service.
+// The Compare methods of the contract, over the compare, reward-margins and frontier services.
 import type { ApiHandlers } from '../../../src-shared/api';
 import type { compareContract } from '../../../src-shared/api-compare';
 import type { CompareService } from './compare-service';
+import type { FrontierService } from './frontier';
 import type { RewardMarginsService } from './reward-margins';
 
 type CompareHandlers = Pick<ApiHandlers, keyof typeof compareContract>;
@@ -9,6 +10,7 @@ type CompareHandlers = Pick<ApiHandlers, keyof typeof compareContract>;
 export function createCompareHandlers(
   compare: CompareService,
   margins: RewardMarginsService,
+  frontier: FrontierService,
 ): CompareHandlers {
   return {
     createComparison: (input) => compare.create(input),
@@ -18,5 +20,6 @@ export function createCompareHandlers(
     resumeComparison: ({ comparisonId }) => compare.resume(comparisonId),
     listComparisons: ({ limit }) => compare.list(limit),
     getRewardMargins: ({ runId }) => margins.get(runId),
+    getFrontier: ({ modelId }) => frontier.get(modelId),
   };
 }

@@ -1,5 +1,5 @@
-// The headless demo's report: what was measured, printed as markdown tables with a one-line verdict that
-// follows from the numbers, and read back by the parser the CI test uses.
+// The headless demo's report: what was measured, base and every round side by side, printed as markdown
+// tables with a one-line verdict that follows from the numbers, and read back by the parser the CI test uses.
 
 export interface Accuracy {
   correct: number;
@@ -13,22 +13,42 @@ export interface DemoWinRate {
   n: number;
 }
 
+export interface DemoKl {
+  /** Mean over samples of the summed log-ratio log p_version - log p_base, in nats. */
+  kl: number;
+  stderr: number;
+  n: number;
+}
+
+/** One round of on-policy training: its data, its tuned version and that version measured on held-out prompts. */
+export interface DemoRound {
+  round: number;
+  /** Pairs the judge rated this round, the round's dataset (every judged pair so far), and its prompts' mix. */
+  pairs: { rated: number; train: number; eval: number; allRight: number; allWrong: number };
+  greedy: Accuracy;
+  /** The version's samples in the blind comparison, judged. */
+  sampled: Accuracy;
+  /** The base's samples in the same comparison (same seed every round). */
+  baseSampled: Accuracy;
+  /** The version's win rate over the base in the blind comparison the judge voted. */
+  winRate: DemoWinRate;
+  /** The run's last eval rewards/accuracies (share of held-out pairs whose chosen side it prefers). */
+  evalPreferenceAccuracy: number | null;
+  kl: DemoKl;
+  ids: { tunedModelId: number; datasetId: number; runId: number; comparisonId: number };
+}
+
 export interface DemoReport {
   model: string;
+  method: string;
   trainPrompts: number;
   heldOutPrompts: number;
   samplesPerPrompt: number;
   steps: number;
-  /** Pairs the judge rated (correct beats wrong), and the prompts whose samples were all right or all wrong. */
-  pairs: { rated: number; train: number; eval: number; allRight: number; allWrong: number };
-  greedy: { base: Accuracy; tuned: Accuracy };
-  sampled: { base: Accuracy; tuned: Accuracy };
-  /** The tuned model's win rate over the base in the blind comparison the judge voted. */
-  winRate: DemoWinRate;
-  /** The run's last eval rewards/accuracies (share of held-out pairs whose chosen side it prefers). */
-  evalPreferenceAccuracy: number | null;
+  base: { greedy: Accuracy; sampled: Accuracy };
+  rounds: DemoRound[];
   stages: Array<{ name: string; seconds: number }>;
-  ids: { baseModelId: number; tunedModelId: number; datasetId: number; runId: number; comparisonId: number };
+  baseModelId: number;
 }
 
 const share = (a: Accuracy): string =>
@@ -36,43 +56,61 @@ const share = (a: Accuracy): string =>
 const rateOf = (a: Accuracy): number => (a.total === 0 ? 0 : a.correct / a.total);
 
 /**
- * One sentence, from the numbers only. "Improved" / "Worse" need the win rate's interval to leave 0.5;
- * accuracy moving the same way greedy and sampled, with the interval around 0.5, is reported as a trend.
+ * One sentence about the last round, from the numbers only. "Improved" / "Worse" need the win rate's interval
+ * to leave 0.5; accuracy moving the same way greedy and sampled, with the interval around 0.5, is a trend.
  */
 export function verdict(report: DemoReport): string {
-  const { greedy, sampled, winRate } = report;
-  const delta = (x: { base: Accuracy; tuned: Accuracy }) => rateOf(x.tuned) - rateOf(x.base);
+  const last = report.rounds.at(-1);
+  if (!last) return 'Not significant: no round was trained.';
+  const { winRate } = last;
+  const dGreedy = rateOf(last.greedy) - rateOf(report.base.greedy);
+  const dSampled = rateOf(last.sampled) - rateOf(report.base.sampled);
   const moved = (d: number) => (d > 0 ? 'up' : d < 0 ? 'down' : 'unchanged');
   const accuracy =
-    `held-out accuracy ${moved(delta(greedy))} greedy (${rateOf(greedy.base).toFixed(3)} -> ` +
-    `${rateOf(greedy.tuned).toFixed(3)}) and ${moved(delta(sampled))} sampled ` +
-    `(${rateOf(sampled.base).toFixed(3)} -> ${rateOf(sampled.tuned).toFixed(3)})`;
+    `held-out accuracy ${moved(dGreedy)} greedy (${rateOf(report.base.greedy).toFixed(3)} -> ` +
+    `${rateOf(last.greedy).toFixed(3)}) and ${moved(dSampled)} sampled ` +
+    `(${rateOf(report.base.sampled).toFixed(3)} -> ${rateOf(last.sampled).toFixed(3)})`;
   const interval = `win rate ${winRate.rate.toFixed(3)}, 95% interval ${winRate.low.toFixed(3)}-${winRate.high.toFixed(3)}`;
-  if (winRate.low > 0.5) return `Improved: the tuned model wins significantly (${interval}); ${accuracy}.`;
-  if (winRate.high < 0.5) return `Worse: the tuned model loses significantly (${interval}); ${accuracy}.`;
+  const who = `round ${last.round}`;
+  if (winRate.low > 0.5) return `Improved: ${who} wins significantly (${interval}); ${accuracy}.`;
+  if (winRate.high < 0.5) return `Worse: ${who} loses significantly (${interval}); ${accuracy}.`;
   const trend =
-    delta(greedy) > 0 && delta(sampled) > 0
+    dGreedy > 0 && dSampled > 0
       ? 'a trend up, not significant'
-      : delta(greedy) < 0 && delta(sampled) < 0
+      : dGreedy < 0 && dSampled < 0
         ? 'a trend down, not significant'
         : 'no clear change';
   return `Not significant: ${trend} (${interval} includes 0.5); ${accuracy}.`;
 }
 
+const ROWS = {
+  greedy: 'judge accuracy, greedy (held-out)',
+  sampled: 'judge accuracy, sampled (held-out)',
+  win: 'win rate vs base (blind, judged)',
+  pref: 'eval preference accuracy',
+  kl: 'KL of the version from the base, nats per sample',
+  pairs: 'judged pairs: this round / dataset train / eval',
+} as const;
+
+const winCell = (w: DemoWinRate): string =>
+  `${w.rate.toFixed(3)} (95% Wilson ${w.low.toFixed(3)}-${w.high.toFixed(3)}, n=${w.n})`;
+
 export function formatDemoTable(report: DemoReport): string {
-  const w = report.winRate;
+  const rounds = report.rounds;
+  const cols = (f: (r: DemoRound) => string) => rounds.map(f).join(' | ');
   const lines = [
-    `Demo: ${report.model}; ${report.trainPrompts} training prompts x ${report.samplesPerPrompt} samples, ` +
-      `${report.pairs.rated} judged pairs (${report.pairs.train} train / ${report.pairs.eval} eval; ` +
-      `${report.pairs.allRight} prompts all right, ${report.pairs.allWrong} all wrong), ` +
-      `${report.steps} DPO steps, ${report.heldOutPrompts} held-out prompts.`,
+    `Demo: ${report.model}; ${report.method.toUpperCase()}, ${rounds.length} round(s) of ${report.steps} steps; ` +
+      `${report.trainPrompts} training prompts x ${report.samplesPerPrompt} samples per round, ` +
+      `${report.heldOutPrompts} held-out prompts.`,
     '',
-    '| measure | base | tuned |',
-    '| --- | --- | --- |',
-    `| judge accuracy, greedy (held-out) | ${share(report.greedy.base)} | ${share(report.greedy.tuned)} |`,
-    `| judge accuracy, sampled (held-out) | ${share(report.sampled.base)} | ${share(report.sampled.tuned)} |`,
-    `| win rate, tuned vs base | | ${w.rate.toFixed(3)} (95% Wilson ${w.low.toFixed(3)}-${w.high.toFixed(3)}, n=${w.n}) |`,
-    `| eval preference accuracy | | ${report.evalPreferenceAccuracy === null ? 'n/a' : report.evalPreferenceAccuracy.toFixed(3)} |`,
+    `| measure | base | ${cols((r) => `round ${r.round}`)} |`,
+    `| --- | --- | ${cols(() => '---')} |`,
+    `| ${ROWS.greedy} | ${share(report.base.greedy)} | ${cols((r) => share(r.greedy))} |`,
+    `| ${ROWS.sampled} | ${share(report.base.sampled)} | ${cols((r) => share(r.sampled))} |`,
+    `| ${ROWS.win} | | ${cols((r) => winCell(r.winRate))} |`,
+    `| ${ROWS.pref} | | ${cols((r) => (r.evalPreferenceAccuracy === null ? 'n/a' : r.evalPreferenceAccuracy.toFixed(3)))} |`,
+    `| ${ROWS.kl} | 0 | ${cols((r) => `${r.kl.kl.toFixed(3)} ± ${r.kl.stderr.toFixed(3)} (n=${r.kl.n})`)} |`,
+    `| ${ROWS.pairs} | | ${cols((r) => `${r.pairs.rated} / ${r.pairs.train} / ${r.pairs.eval}`)} |`,
     '',
     '| stage | seconds |',
     '| --- | --- |',
@@ -84,11 +122,17 @@ export function formatDemoTable(report: DemoReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-export interface ParsedDemoTable {
-  greedy: { base: number; tuned: number };
-  sampled: { base: number; tuned: number };
+export interface ParsedRound {
+  greedy: Accuracy;
+  sampled: Accuracy;
   winRate: DemoWinRate;
   evalPreferenceAccuracy: number | null;
+  kl: number;
+}
+
+export interface ParsedDemoTable {
+  base: { greedy: Accuracy; sampled: Accuracy };
+  rounds: ParsedRound[];
   stages: Record<string, number>;
   verdict: string;
 }
@@ -106,42 +150,50 @@ function cells(text: string): Map<string, string[]> {
   return rows;
 }
 
-function accuracyCell(value: string | undefined, what: string): number {
+function accuracyCell(value: string | undefined, what: string): Accuracy {
   const match = /^(\d+)\/(\d+) = ([\d.]+)$/.exec(value ?? '');
   if (!match) throw new Error(`demo table: ${what} is "${value}", not "k/n = x"`);
-  return Number(match[3]);
+  return { correct: Number(match[1]), total: Number(match[2]) };
 }
 
 /** Reads a printed report back; throws naming the row that does not parse. */
 export function parseDemoTable(text: string): ParsedDemoTable {
-  const rows = cells(text);
+  const rows = cells(text.slice(0, text.indexOf('| stage | seconds |')));
   const row = (key: string): string[] => {
     const found = rows.get(key);
     if (!found) throw new Error(`demo table: no "${key}" row`);
     return found;
   };
-  const pair = (key: string) => {
-    const [base, tuned] = row(key);
-    return { base: accuracyCell(base, `${key} (base)`), tuned: accuracyCell(tuned, `${key} (tuned)`) };
-  };
-  const winCell = row('win rate, tuned vs base')[1] ?? '';
-  const win = /^([\d.]+) \(95% Wilson ([\d.]+)-([\d.]+), n=(\d+)\)$/.exec(winCell);
-  if (!win) throw new Error(`demo table: win rate is "${winCell}"`);
-  const prefCell = row('eval preference accuracy')[1] ?? '';
-  if (prefCell !== 'n/a' && !/^[\d.]+$/.test(prefCell))
-    throw new Error(`demo table: eval preference accuracy is "${prefCell}"`);
+  const header = row('measure').slice(1);
+  const rounds = header.map((_, i): ParsedRound => {
+    const at = (key: string) => row(key)[i + 1] ?? '';
+    const win = /^([\d.]+) \(95% Wilson ([\d.]+)-([\d.]+), n=(\d+)\)$/.exec(at(ROWS.win));
+    if (!win) throw new Error(`demo table: ${header[i]} win rate is "${at(ROWS.win)}"`);
+    const pref = at(ROWS.pref);
+    if (pref !== 'n/a' && !/^[\d.]+$/.test(pref))
+      throw new Error(`demo table: ${header[i]} eval preference accuracy is "${pref}"`);
+    const kl = /^(-?[\d.]+) ± /.exec(at(ROWS.kl));
+    if (!kl) throw new Error(`demo table: ${header[i]} KL is "${at(ROWS.kl)}"`);
+    return {
+      greedy: accuracyCell(at(ROWS.greedy), `${header[i]} greedy`),
+      sampled: accuracyCell(at(ROWS.sampled), `${header[i]} sampled`),
+      winRate: { rate: Number(win[1]), low: Number(win[2]), high: Number(win[3]), n: Number(win[4]) },
+      evalPreferenceAccuracy: pref === 'n/a' ? null : Number(pref),
+      kl: Number(kl[1]),
+    };
+  });
   const stages: Record<string, number> = {};
-  const stageStart = text.indexOf('| stage | seconds |');
-  for (const [name, [seconds]] of cells(text.slice(stageStart)))
+  for (const [name, [seconds]] of cells(text.slice(text.indexOf('| stage | seconds |'))))
     if (name !== 'stage') stages[name] = Number(seconds);
   const verdictLine = text.trimEnd().split('\n').at(-1) ?? '';
   if (!/^(Improved|Worse|Not significant): /.test(verdictLine))
     throw new Error(`demo table: the last line is not a verdict: "${verdictLine}"`);
   return {
-    greedy: pair('judge accuracy, greedy (held-out)'),
-    sampled: pair('judge accuracy, sampled (held-out)'),
-    winRate: { rate: Number(win[1]), low: Number(win[2]), high: Number(win[3]), n: Number(win[4]) },
-    evalPreferenceAccuracy: prefCell === 'n/a' ? null : Number(prefCell),
+    base: {
+      greedy: accuracyCell(row(ROWS.greedy)[0], 'base greedy'),
+      sampled: accuracyCell(row(ROWS.sampled)[0], 'base sampled'),
+    },
+    rounds,
     stages,
     verdict: verdictLine,
   };

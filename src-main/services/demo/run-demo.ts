@@ -16,8 +16,10 @@ import type { CompareVote } from '../../../src-shared/compare-schemas';
 import { judgeAnswer, type Fact } from '../../models/tiny/corpus';
 import { runGeneration } from '../generate/generate-job';
 import { openWorkbench, type Workbench } from '../open-workbench';
+import type { TrainSettings } from '../../../src-shared/train-schemas';
+import { versionKl } from '../compare/version-kl';
 import { demoPrompts } from './demo-prompts';
-import type { Accuracy, DemoReport } from './demo-table';
+import type { Accuracy, DemoReport, DemoRound } from './demo-table';
 
 export interface DemoOptions {
   dataDir: string;
@@ -25,7 +27,15 @@ export interface DemoOptions {
   heldOutPrompts: number;
   /** Samples per training prompt (best-of-N), and per held-out prompt in the comparison. */
   samples: number;
+  /** Optimizer steps per round. */
   steps: number;
+  /**
+   * Rounds of on-policy (iterative) training: round r samples from round r-1's version, the judge rates,
+   * and round r trains from that version's adapter with it as the reference (Yuan et al. 2024, Xu et al. 2023).
+   */
+  rounds: number;
+  /** The objective: dpo, kto or orpo (the Train view's method). */
+  method: TrainSettings['method'];
   lr: number;
   beta: number;
   /** Weight of the chosen answers' NLL added to the DPO loss (TRL's sft term; keeps their likelihood up). */
@@ -42,6 +52,8 @@ export const DEMO_DEFAULTS: Omit<DemoOptions, 'dataDir'> = {
   heldOutPrompts: 96,
   samples: 16,
   steps: 400,
+  rounds: 1,
+  method: 'dpo',
   lr: 3e-3,
   beta: 0.1,
   // The SFT term keeps right answers likely: without it, DPO on this small a model lowered the chosen
@@ -60,6 +72,7 @@ export const DEMO_QUICK: Omit<DemoOptions, 'dataDir'> = {
   // N=4 rather than 2: with N=2 this model's samples of a question are mostly all wrong, leaving ~2 pairs.
   samples: 4,
   steps: 4,
+  rounds: 2,
 };
 
 export const JUDGE_NAME = 'demo-judge';
@@ -132,14 +145,18 @@ async function sampleAndJudge(
   await waitForJob(workbench, jobId, 'sampling');
   const judge = await judgeAnnotator(services);
   const byQuestion = new Map(facts.map((f) => [f.question, f]));
-  const prompts = await call(services, 'listPromptCandidates', { promptIds, modelId });
+  // Every stored candidate of the prompt: a later round's sample that repeats an earlier text is stored once,
+  // under the model that first said it. This round's model's own candidates come first (on-policy pairs).
+  const prompts = await call(services, 'listPromptCandidates', { promptIds });
   let rated = 0;
   let allRight = 0;
   let allWrong = 0;
   for (const prompt of prompts) {
     const fact = byQuestion.get(prompt.prompt);
     if (!fact) throw new Error(`demo: prompt ${prompt.promptId} is not one of the demo's questions`);
-    const distinct = [...new Map(prompt.candidates.map((c) => [c.text, c])).values()];
+    const distinct = [...new Map(prompt.candidates.map((c) => [c.text, c])).values()].sort(
+      (x, y) => Number(y.modelId === modelId) - Number(x.modelId === modelId),
+    );
     const right = distinct.filter((c) => judgeAnswer(fact, c.text));
     const wrong = distinct.filter((c) => !judgeAnswer(fact, c.text));
     if (wrong.length === 0) allRight += 1;
@@ -171,10 +188,11 @@ async function train(
     datasetId,
     baseModelId,
     settings: {
+      method: options.method,
       maxSteps: options.steps,
       lr: options.lr,
       beta: options.beta,
-      sftWeight: options.sftWeight,
+      sftWeight: options.method === 'dpo' ? options.sftWeight : 0,
       evalEvery: Math.max(1, Math.floor(options.steps / 4)),
       checkpointEvery: options.steps,
       seed: options.seed,
@@ -183,6 +201,7 @@ async function train(
   await waitForJob(workbench, jobId, `training run ${runId}`);
   const detail = await call(services, 'getRun', { runId });
   if (detail.run.outputModelId === null) throw new Error(`training run ${runId} registered no tuned model`);
+  // KTO logs no accuracy (its examples are unpaired): its eval margin's sign is the nearest, so n/a there.
   const accuracies = detail.metrics.eval.find((s) => s.name === 'eval_rewards/accuracies');
   const last = accuracies?.values.at(-1);
   log(`train: run ${runId} done in ${detail.run.step} steps; tuned model ${detail.run.outputModelId}`);
@@ -273,6 +292,75 @@ async function compare(
   return { comparisonId: summary.id, winRate: { rate, low, high, n }, sampled };
 }
 
+/** One round: sample from `current` and judge, a dataset of every judged pair so far, train from `current`. */
+async function round(
+  workbench: Workbench,
+  options: DemoOptions,
+  ids: { base: number; current: number; judge: number },
+  r: number,
+  facts: ReturnType<typeof demoPrompts>,
+  stage: <T>(name: string, work: () => Promise<T>) => Promise<T>,
+  log: Log,
+): Promise<DemoRound> {
+  const { services } = workbench;
+  const judged = await stage(`round ${r}: sample and judge`, () =>
+    sampleAndJudge(workbench, options, ids.current, facts.train, log),
+  );
+  const dataset = await stage(`round ${r}: dataset`, () =>
+    call(services, 'createDataset', {
+      name: `demo round ${r} ${new Date().toISOString().slice(0, 19)}`,
+      description: `${JUDGE_NAME}: right answers preferred to wrong ones, every round so far`,
+      filters: { annotatorIds: [ids.judge] },
+      evalFraction: 0.2,
+      splitSeed: options.seed,
+    }),
+  );
+  if (dataset.stats.train === 0)
+    throw new Error(
+      'demo: the judge found no prompt with both a right and a wrong answer; try more prompts or samples',
+    );
+  const run = await stage(`round ${r}: train`, () => train(workbench, options, dataset.id, ids.current, log));
+  const greedy = await stage(`round ${r}: evaluate greedy`, () =>
+    greedyAccuracy(workbench, run.tunedModelId, facts.heldOut, options),
+  );
+  const compared = await stage(`round ${r}: compare (blind, judged)`, () =>
+    compare(workbench, options, { base: ids.base, tuned: run.tunedModelId }, facts.heldOut),
+  );
+  const kl = await stage(`round ${r}: KL estimate`, () =>
+    versionKl(
+      workbench.models.repo,
+      run.tunedModelId,
+      facts.heldOut.map((f) => f.question),
+      { n: KL_SAMPLES, maxNewTokens: options.maxNewTokens, seed: options.seed + 1 },
+    ),
+  );
+  return {
+    round: r,
+    pairs: {
+      rated: judged.rated,
+      train: dataset.stats.train,
+      eval: dataset.stats.eval,
+      allRight: judged.allRight,
+      allWrong: judged.allWrong,
+    },
+    greedy,
+    sampled: compared.sampled.tuned,
+    baseSampled: compared.sampled.base,
+    winRate: compared.winRate,
+    evalPreferenceAccuracy: run.evalPreferenceAccuracy,
+    kl,
+    ids: {
+      tunedModelId: run.tunedModelId,
+      datasetId: dataset.id,
+      runId: run.runId,
+      comparisonId: compared.comparisonId,
+    },
+  };
+}
+
+/** Samples per held-out prompt for the KL estimate of each round's version. */
+export const KL_SAMPLES = 4;
+
 /** Runs the loop; `log` gets one line per stage (stderr in the CLI). */
 export async function runDemo(options: DemoOptions, log: Log = () => {}): Promise<DemoReport> {
   const stages: DemoReport['stages'] = [];
@@ -288,57 +376,37 @@ export async function runDemo(options: DemoOptions, log: Log = () => {}): Promis
     const { services } = workbench;
     const facts = demoPrompts(options.trainPrompts, options.heldOutPrompts, options.seed);
     const baseModelId = await demoModel(workbench, options.modelDir);
-    const judged = await stage('sample and judge', () =>
-      sampleAndJudge(workbench, options, baseModelId, facts.train, log),
-    );
     const judge = await judgeAnnotator(services);
-    const dataset = await stage('dataset', () =>
-      call(services, 'createDataset', {
-        name: `demo ${new Date().toISOString().slice(0, 19)}`,
-        description: `${JUDGE_NAME}: right answers preferred to wrong ones, ${options.samples} samples per prompt`,
-        filters: { annotatorIds: [judge] },
-        evalFraction: 0.2,
-        splitSeed: options.seed,
-      }),
+    const baseGreedy = await stage('base: evaluate greedy', () =>
+      greedyAccuracy(workbench, baseModelId, facts.heldOut, options),
     );
-    if (dataset.stats.train === 0)
-      throw new Error(
-        'demo: the judge found no prompt with both a right and a wrong answer; try more prompts or samples',
+    const rounds: DemoRound[] = [];
+    let current = baseModelId;
+    for (let r = 1; r <= options.rounds; r++) {
+      const done = await round(
+        workbench,
+        options,
+        { base: baseModelId, current, judge },
+        r,
+        facts,
+        stage,
+        log,
       );
-    const run = await stage('train', () => train(workbench, options, dataset.id, baseModelId, log));
-    const greedy = await stage('evaluate greedy', async () => ({
-      base: await greedyAccuracy(workbench, baseModelId, facts.heldOut, options),
-      tuned: await greedyAccuracy(workbench, run.tunedModelId, facts.heldOut, options),
-    }));
-    const compared = await stage('compare (blind, judged)', () =>
-      compare(workbench, options, { base: baseModelId, tuned: run.tunedModelId }, facts.heldOut),
-    );
+      rounds.push(done);
+      current = done.ids.tunedModelId;
+    }
     const model = workbench.models.repo.get(baseModelId)?.name ?? `model ${baseModelId}`;
     return {
       model,
+      method: options.method,
       trainPrompts: facts.train.length,
       heldOutPrompts: facts.heldOut.length,
       samplesPerPrompt: options.samples,
       steps: options.steps,
-      pairs: {
-        rated: judged.rated,
-        train: dataset.stats.train,
-        eval: dataset.stats.eval,
-        allRight: judged.allRight,
-        allWrong: judged.allWrong,
-      },
-      greedy,
-      sampled: compared.sampled,
-      winRate: compared.winRate,
-      evalPreferenceAccuracy: run.evalPreferenceAccuracy,
+      base: { greedy: baseGreedy, sampled: rounds[0]?.baseSampled ?? { correct: 0, total: 0 } },
+      rounds,
       stages,
-      ids: {
-        baseModelId,
-        tunedModelId: run.tunedModelId,
-        datasetId: dataset.id,
-        runId: run.runId,
-        comparisonId: compared.comparisonId,
-      },
+      baseModelId,
     };
   } finally {
     workbench.close();

@@ -260,6 +260,10 @@ function readme(request: ClusterBundleRequest, train: number, test: number, note
 /** Every file of the bundle, by relative path. */
 export function buildClusterBundle(request: ClusterBundleRequest): BundleFiles {
   const args = resolveTrainArgs(request.settings);
+  if (args.method !== 'dpo')
+    throw new Error(
+      `the cluster bundle writes a TRL DPO job; method ${args.method} is not exported yet (train it here, or choose dpo)`,
+    );
   const toRow: (row: StoredDatasetRow) => object =
     request.format === 'trl' ? trlStandardRow : trlConversationalRow;
   const train = request.rows.filter((r) => r.split === 'train');

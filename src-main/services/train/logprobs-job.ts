@@ -23,17 +23,21 @@ export interface LogprobsJobOptions {
   batchSize?: number;
 }
 
-/** The checkpoint and the data's examples (the tokenizer is loaded only for text rows). */
+/**
+ * The checkpoint and the data's examples (the tokenizer is loaded only for text rows); `read` turns the file
+ * into examples (preference rows by default; KTO's unpaired rows with their KL completions for `train kto`).
+ */
 export async function loadModelAndPairs(
   modelDir: string,
   dataPath: string,
+  read: (path: string, tokenizer?: ModelTokenizer) => Promise<PairExample[]> = readPairs,
 ): Promise<{ model: Checkpoint; examples: PairExample[]; padTokenId: number }> {
   const model = loadCheckpoint(modelDir);
   const { config } = model;
   const tokenizer = (await pairsNeedTokenizer(dataPath))
     ? ModelTokenizer.load(modelDir, { vocabSize: config.vocabSize, eosTokenIds: config.eosTokenIds })
     : undefined;
-  const examples = await readPairs(dataPath, tokenizer);
+  const examples = await read(dataPath, tokenizer);
   examples.forEach((e, i) => {
     const bad = [...e.prompt, ...e.chosen, ...e.rejected].find((id) => id >= config.vocabSize);
     if (bad !== undefined)
@@ -90,10 +94,10 @@ export async function scoreExamples(
 ): Promise<{ rows: PairLogps[]; device: Device; reason?: string }> {
   const lora = options.adapterDir ? loadPeftAdapter(options.adapterDir, model.config).weights : undefined;
   const batchSize = options.batchSize ?? 8;
-  const longest = Math.max(
+  const longest = examples.reduce(
+    (m, e) => Math.max(m, e.prompt.length + Math.max(e.chosen.length, e.rejected.length)),
     1,
-    ...examples.map((e) => e.prompt.length + Math.max(e.chosen.length, e.rejected.length)),
-  );
+  ); // a loop, not a spread: a file can hold more rows than a call takes arguments
   const headChunks = headChunksFor(
     model.config.vocabSize,
     2 * batchSize * Math.min(longest, options.maxLength ?? longest),

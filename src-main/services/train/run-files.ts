@@ -14,9 +14,12 @@ import type { StoredDatasetRow } from '../../store/datasets-repo';
 import {
   loraModules,
   loraStateFrom,
+  readKtoRows,
   readPeftAdapter,
   readPairs,
+  withKlCompletions,
   type PairExample,
+  type TrainArgs,
   type TrainDpoInput,
 } from '../../train/index';
 import { trlConversationalRow, trlStandardRow } from '../export/export-rows';
@@ -53,13 +56,18 @@ export async function writeRunPairs(
   runDir: string,
   rows: readonly StoredDatasetRow[],
   conversational: boolean,
+  /** Rows of other kinds the run also learns from (KTO: both-bad answers as undesirable examples). */
+  extra: { train: readonly object[]; eval: readonly object[] } = { train: [], eval: [] },
 ): Promise<{ train: number; eval: number }> {
   await mkdir(runDir, { recursive: true });
   const lines = (split: 'train' | 'eval') =>
-    trainerRows(
-      rows.filter((row) => row.split === split),
-      conversational,
-    ).map((row) => `${JSON.stringify(row)}\n`);
+    [
+      ...trainerRows(
+        rows.filter((row) => row.split === split),
+        conversational,
+      ),
+      ...extra[split],
+    ].map((row) => `${JSON.stringify(row)}\n`);
   const train = lines('train');
   const evalRows = lines('eval');
   await writeFile(join(runDir, TRAIN_FILE), train.join(''));
@@ -86,13 +94,19 @@ export async function loadRunInput(
   modelDir: string,
   adapterDir: string | undefined,
   runDir: string,
+  args: Pick<TrainArgs, 'method' | 'batchSize'> = { method: 'dpo', batchSize: 8 },
 ): Promise<RunInput> {
   const model = loadCheckpoint(modelDir);
   const { config } = model;
   const tokenizer = loadTokenizer(modelDir, config);
-  const train = await readPairs(join(runDir, TRAIN_FILE), tokenizer);
+  // KTO: each pair gives a desirable and an undesirable example, each split its own KL completions.
+  const read =
+    args.method === 'kto'
+      ? async (path: string) => withKlCompletions(await readKtoRows(path, tokenizer), args.batchSize)
+      : (path: string) => readPairs(path, tokenizer);
+  const train = await read(join(runDir, TRAIN_FILE));
   const evalPath = join(runDir, EVAL_FILE);
-  const evalRows = existsSync(evalPath) ? await readPairs(evalPath, tokenizer).catch(noRows) : [];
+  const evalRows = existsSync(evalPath) ? await read(evalPath).catch(noRows) : [];
   const examples = [...train, ...evalRows];
   const split = {
     train: train.map((_, i) => i),

@@ -66,11 +66,14 @@ export function defaultTrainSettings(
   const every = Math.max(1, Math.round(totalSteps / 10));
   return {
     settings: {
+      method: TRAIN_DEFAULTS.method,
       loss: TRAIN_DEFAULTS.loss,
       beta: TRAIN_DEFAULTS.beta,
       labelSmoothing: 0,
       sftWeight: 0,
       pairWeights: false,
+      desirableWeight: TRAIN_DEFAULTS.desirableWeight,
+      undesirableWeight: TRAIN_DEFAULTS.undesirableWeight,
       loraR: TRAIN_DEFAULTS.loraR,
       loraAlpha: TRAIN_DEFAULTS.loraAlpha,
       loraTargets: null,

@@ -1,8 +1,9 @@
-// `train dpo`: the model, the pairs and an optional starting adapter loaded from disk, then the trainer,
+// `train dpo|kto|orpo`: the model, the pairs (KTO: the unpaired examples with their KL completions) and an optional starting adapter loaded from disk, then the trainer,
 // which writes the PEFT adapter, metrics.jsonl, training_args.json and checkpoints into the out folder.
 import {
   loraModules,
   loraStateFrom,
+  readKtoRows,
   readPeftAdapter,
   resolveTrainArgs,
   trainDpo,
@@ -11,6 +12,7 @@ import {
   type TrainArgs,
   type TrainDpoInput,
   type TrainDpoResult,
+  withKlCompletions,
 } from '../../train/index';
 import { SafetensorsFile } from '../../models/index';
 import { loadModelAndPairs } from './logprobs-job';
@@ -48,7 +50,13 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainDpoRes
     throw new Error(
       `--${clash.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply with --adapter-init, whose adapter_config.json sets r, lora_alpha and target_modules`,
     );
-  const { model, examples, padTokenId } = await loadModelAndPairs(options.model, options.data);
+  const { model, examples, padTokenId } = await loadModelAndPairs(
+    options.model,
+    options.data,
+    args.method === 'kto'
+      ? async (path, tokenizer) => withKlCompletions(await readKtoRows(path, tokenizer), args.batchSize)
+      : undefined,
+  );
   let initAdapter: TrainDpoInput['initAdapter'];
   if (options.adapterInit) {
     const adapter = await readPeftAdapter(options.adapterInit, safetensorsReader);
@@ -82,5 +90,7 @@ export {
   REFERENCE_CHOICES,
   SCHEDULE_KINDS,
   TRAIN_DEFAULTS,
+  TRAIN_METHODS,
   type TrainArgs,
+  type TrainMethod,
 } from '../../train/index';

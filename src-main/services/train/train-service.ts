@@ -23,6 +23,7 @@ import {
 } from '../../train/index';
 import type { EventBus } from '../jobs/event-bus';
 import type { JobContext, JobRunner } from '../jobs/job-runner';
+import { bothBadKtoRows } from './kto-both-bad';
 import { defaultTrainSettings } from './train-defaults';
 import { deviceLine, halveMicroBatch, seriesOf, toTrainArgs } from './run-settings';
 import { loadTokenizer, runDirOf, trainerRows, writeRunPairs } from './run-files';
@@ -229,7 +230,7 @@ export function createTrainService(deps: TrainServiceDeps) {
   /** The adapter folder as a tuned version of the base; the run completed. */
   function registerOutput(run: RunRecord, base: ModelRow, runDir: string, args: TrainArgs): number {
     const model = models.insert({
-      name: `${base.name} · DPO run ${run.id}`,
+      name: `${base.name} · ${args.method.toUpperCase()} run ${run.id}`,
       kind: 'trained',
       path: runDir,
       adapterPath: runDir,
@@ -240,6 +241,7 @@ export function createTrainService(deps: TrainServiceDeps) {
       config: {
         runId: run.id,
         datasetId: run.datasetId,
+        method: args.method,
         loss: args.loss,
         beta: args.beta,
         loraR: args.loraR,
@@ -344,7 +346,9 @@ export function createTrainService(deps: TrainServiceDeps) {
     const tokenizer = loadTokenizer(models.resolve(base.id).modelDir);
     let jobId: number;
     try {
-      await writeRunPairs(runDir, rows, tokenizer.hasChatTemplate);
+      const extra =
+        args.method === 'kto' ? bothBadKtoRows(db, datasetId, tokenizer.hasChatTemplate) : undefined;
+      await writeRunPairs(runDir, rows, tokenizer.hasChatTemplate, extra);
       jobId = launch(runId, args, false);
     } catch (error) {
       runs.finish(runId, 'failed', { error: (error as Error).message }); // e.g. another start won the race

@@ -36,7 +36,7 @@ const cache: ReferenceLogpCache = {
 };
 
 async function run(request: TrainWorkerRequest): Promise<void> {
-  const input = await loadRunInput(request.modelDir, request.adapterDir, request.runDir);
+  const input = await loadRunInput(request.modelDir, request.adapterDir, request.runDir, request.args);
   const result = await trainDpo({
     model: input.model,
     examples: input.examples,

@@ -6,6 +6,7 @@ import { weightsFor } from '../../models/weight-names';
 import { LLAMA_TARGET_MODULES } from '../lora';
 import { initLoraState, loraModules } from '../lora-modules';
 import { estimatePeak, headChunksFor } from '../memory-plan';
+import { DPO_DEFAULTS } from '../objectives';
 import { Rng } from '../rng';
 import { StepRunner } from '../step-runner';
 import { resolveTrainArgs } from '../train-args';
@@ -70,7 +71,8 @@ async function main(spec: PeakCase): Promise<void> {
       modules,
       state,
       lora: { r: 16, alpha: 32 },
-      loss: { type: 'sigmoid', beta: 0.1 },
+      method: 'dpo',
+      loss: { ...DPO_DEFAULTS, beta: 0.1 },
       headChunks,
       recompute: spec.recompute,
     },

@@ -20,7 +20,15 @@ function evalGraph(m: Checkpoint) {
     modules,
     state,
     lora: { r: 4, alpha: 8 },
-    loss: { type: 'sigmoid', beta: 0.1, labelSmoothing: 0, sftWeight: 0 },
+    method: 'dpo',
+    loss: {
+      loss: 'sigmoid',
+      beta: 0.1,
+      labelSmoothing: 0,
+      sftWeight: 0,
+      desirableWeight: 1,
+      undesirableWeight: 1,
+    },
   });
 }
 

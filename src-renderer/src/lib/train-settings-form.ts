@@ -4,6 +4,7 @@ import {
   LOSS_TYPES,
   REFERENCE_CHOICES,
   SCHEDULES,
+  TRAIN_METHODS,
   TRAIN_SETTING_HELP,
   type TrainSettingName,
   type TrainSettings,
@@ -31,12 +32,15 @@ export const SETTING_GROUPS: readonly { title: string; fields: SettingField[] }[
   {
     title: 'Loss',
     fields: [
-      field('loss', 'Loss', 'choice', LOSS_TYPES),
+      field('method', 'Method', 'choice', TRAIN_METHODS),
+      field('loss', 'DPO loss', 'choice', LOSS_TYPES),
       field('beta', 'Beta', 'number'),
       field('reference', 'Reference model', 'choice', REFERENCE_CHOICES),
       field('labelSmoothing', 'Label smoothing', 'number'),
       field('sftWeight', 'SFT weight', 'number'),
       field('pairWeights', 'Pair weights', 'bool'),
+      field('desirableWeight', 'KTO desirable weight', 'number'),
+      field('undesirableWeight', 'KTO undesirable weight', 'number'),
     ],
   },
   {
@@ -107,6 +111,6 @@ export function parseField(kind: FieldKind, text: string): TrainSettings[TrainSe
     case 'bool':
       return trimmed === 'true';
     case 'choice':
-      return trimmed as TrainSettings['loss'];
+      return trimmed as TrainSettings['loss'] | TrainSettings['method'];
   }
 }

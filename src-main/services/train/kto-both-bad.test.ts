@@ -1,0 +1,79 @@
+// "Both bad" ratings as KTO's undesirable examples: two per pair whose filtered majority is both bad, rated
+// before the dataset's snapshot, split as the dataset splits; pairs with a winner stay the dataset's.
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiHandlers } from '../../../src-shared/api';
+import { makeTempDir, removeDir } from '../../store/test-support';
+import { openWorkbench, type Workbench } from '../open-workbench';
+import { bothBadKtoRows } from './kto-both-bad';
+
+let dir: string;
+let workbench: Workbench;
+let api: ApiHandlers;
+
+const ROWS = ['P1', 'P2', 'P3', 'P4'].map((prompt) => ({
+  prompt,
+  chosen: `${prompt} one`,
+  rejected: `${prompt} two`,
+}));
+
+async function rate(annotatorId: number, pairId: number, choice: 'left' | 'both_bad' | 'skip') {
+  await api.submitRating({
+    annotatorId,
+    pairId,
+    leftCandidateId: pairId * 2 - 1,
+    choice,
+    strength: null,
+    note: null,
+    tags: [],
+    qualityCheck: false,
+    timeSpentMs: 1000,
+  });
+}
+
+beforeEach(async () => {
+  dir = makeTempDir('dpo-kto-both-bad-');
+  workbench = openWorkbench({ dataDir: dir, transport: 'http', aOnLeft: () => true });
+  api = workbench.services;
+  await api.importPairs({ fileName: 'rows.jsonl', content: ROWS.map((r) => JSON.stringify(r)).join('\n') });
+});
+
+afterEach(() => {
+  workbench.close();
+  removeDir(dir);
+});
+
+describe('both-bad ratings for KTO', () => {
+  it('gives two undesirable examples per both-bad pair of the snapshot, nothing for the others', async () => {
+    const ana = (await api.createAnnotator({ name: 'ana' })).id;
+    await rate(ana, 1, 'left');
+    await rate(ana, 2, 'both_bad');
+    await rate(ana, 3, 'skip');
+    const dataset = await api.createDataset({
+      name: 'd',
+      description: null,
+      filters: { annotatorIds: [ana] },
+      evalFraction: 0,
+      splitSeed: 0,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await rate(ana, 4, 'both_bad'); // after the snapshot: not part of it
+    const db = new Database(workbench.dbPath, { readonly: true });
+    try {
+      expect(bothBadKtoRows(db, dataset.id, false)).toEqual({
+        train: [
+          { prompt: 'P2', completion: 'P2 one', label: false },
+          { prompt: 'P2', completion: 'P2 two', label: false },
+        ],
+        eval: [],
+      });
+      expect(bothBadKtoRows(db, dataset.id, true).train[0]).toEqual({
+        prompt: [{ role: 'user', content: 'P2' }],
+        completion: [{ role: 'assistant', content: 'P2 one' }],
+        label: false,
+      });
+    } finally {
+      db.close();
+    }
+  });
+});
