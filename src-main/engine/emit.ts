@@ -194,7 +194,12 @@ export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel
   for (const n of nodes)
     for (const name of n.output ?? []) {
       const t = byName.get(name);
-      if (t) valueInfos.push(valueInfo(name, t.dtype, t.shape));
+      // From memory, BF16 words are bfloat16 initializers, so what is computed from them before the BitCast
+      // (now an Identity) is bfloat16 too.
+      if (t)
+        valueInfos.push(
+          valueInfo(name, weightMode === 'memory' && t.dtype === 'uint16' ? 'bfloat16' : t.dtype, t.shape),
+        );
     }
   const outputs: onnxProto.onnx.IValueInfoProto[] = [];
   for (const [name, t] of graph.outputs) {
