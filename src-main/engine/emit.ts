@@ -185,11 +185,11 @@ export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel
     }
   }
 
-  // Every intermediate's dtype and shape (symbolic dims by name). Without them onnxruntime's shape inference
-  // leaves dims it cannot derive (after a Reshape to a computed shape, say) unnamed, its allocation planner
-  // cannot match such a freed buffer to a later output, and the free list it scans for every output grows
-  // with the graph: opening was quadratic in the node count (53 s for the 0.5B step graph, 4.8 s at its node
-  // count with these; without memory reuse, in parallel execution mode, it is fast too). docs/benchmarks.md.
+  // Every intermediate's dtype and shape (symbolic dims by name). Without them, as far as we can tell,
+  // onnxruntime's shape inference leaves dims it cannot derive (after a Reshape to a computed shape, say)
+  // unnamed, its allocation planner cannot match such a freed buffer to a later output, and the free list
+  // it scans for every output grows with the graph: opening the 24-layer step graph was quadratic in its
+  // node count (86 s with optimizations off at tiny widths, 2.2 s with these). docs/benchmarks.md.
   const valueInfos: onnxProto.onnx.IValueInfoProto[] = [];
   for (const n of nodes)
     for (const name of n.output ?? []) {
