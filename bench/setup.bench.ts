@@ -2,7 +2,8 @@
 // checkpoint, build and open the reference scoring graph, build and open the fused DPO step graph (LoRA r16
 // on all seven projections, AdamW, clipping), each as the trainer opens them (weights as graph inputs, CPU).
 // Prints seconds and resident memory after each piece. BENCH_LAYERS (default 24) varies the layer count
-// to show how opening grows with the graph; BENCH_CHECKPOINT reuses a checkpoint directory.
+// to show how opening grows with the graph; BENCH_RECOMPUTE=1 builds the step with per-layer recomputation;
+// BENCH_CHECKPOINT reuses a checkpoint directory.
 // Run: npm run bench:setup   (under `/usr/bin/time -v` for the peak RSS)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { Rng } from '../src-main/train/rng';
 import { qwen25_05bConfig, writeRandomCheckpoint } from './random-checkpoint';
 
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 24);
+const RECOMPUTE = process.env.BENCH_RECOMPUTE === '1';
 const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
 const mib = (): string => (process.memoryUsage().rss / 2 ** 20).toFixed(0);
@@ -34,7 +36,9 @@ async function main(): Promise<void> {
   try {
     if (!given || !existsSync(join(dir, 'model.safetensors')))
       writeRandomCheckpoint(dir, { ...qwen25_05bConfig(), num_hidden_layers: LAYERS });
-    console.log(`Qwen2.5-0.5B shape, ${LAYERS} layers, load average ${loadavg()[0]?.toFixed(1)}`);
+    console.log(
+      `Qwen2.5-0.5B shape, ${LAYERS} layers, recompute ${RECOMPUTE}, load average ${loadavg()[0]?.toFixed(1)}`,
+    );
     const model = await timed('loadCheckpoint', () => loadCheckpoint(dir));
     const reference = await timed('build the reference scoring graph', () =>
       buildScoringGraph(model.config, model.weights),
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
       state: initLoraState(modules, 16, new Rng(1)),
       lora: { r: 16, alpha: 32 },
       loss: { type: 'sigmoid' as const, beta: 0.1, labelSmoothing: 0, sftWeight: 0 },
+      recompute: RECOMPUTE,
     };
     const adamw = { kind: 'adamw' as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
     const step = await timed('build the fused DPO step graph', () => buildFusedStep(spec, adamw, 1).graph);
