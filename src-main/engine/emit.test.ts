@@ -46,6 +46,22 @@ describe('emitModel', () => {
     expect(model.graph?.output?.map((o) => o.name)).toEqual(['hidden', 'total']);
   });
 
+  it("declares every node output's dtype and shape (value_info), symbolic dims by name", () => {
+    // Without them onnxruntime's allocation planner cannot reuse buffers whose dims it could not infer, and
+    // opening a large graph grows with the square of its node count (docs/benchmarks.md).
+    const graph = onnx.ModelProto.decode(emitModel(buildModel()).model).graph;
+    const declared = new Map((graph?.valueInfo ?? []).map((v) => [v.name, v.type?.tensorType]));
+    const produced = (graph?.node ?? []).flatMap((n) => n.output ?? []);
+    const outputs = new Set((graph?.output ?? []).map((o) => o.name));
+    const intermediates = produced.filter((name) => !outputs.has(name));
+    expect(intermediates.length).toBeGreaterThan(2);
+    for (const name of intermediates) expect(declared.has(name), name).toBe(true);
+    const matmul = graph?.node?.find((n) => n.opType === 'MatMul')?.output?.[0] as string;
+    const type = declared.get(matmul);
+    expect(type?.elemType).toBe(onnx.TensorProto.DataType.FLOAT);
+    expect(type?.shape?.dim?.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 8]);
+  });
+
   it('puts weights above the threshold in an external file referenced by relative path; ORT loads it by path', async () => {
     const path = join(dir, 'big.onnx');
     const files = saveModel(buildModel(64), path, { externalThreshold: 1024 });

@@ -139,6 +139,8 @@ export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel
   };
 
   const live = new Set(liveNodes(graph));
+  const byName = new Map<string, Tensor>();
+  for (const n of graph.nodes) for (const o of n.outputs) byName.set(o.name, o);
   for (const node of graph.nodes) {
     const t = node.outputs[0] as Tensor;
     const leaf = node.leaf;
@@ -183,6 +185,22 @@ export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel
     }
   }
 
+  // Every intermediate's dtype and shape (symbolic dims by name). Without them, as far as we can tell,
+  // onnxruntime's shape inference leaves dims it cannot derive (after a Reshape to a computed shape, say)
+  // unnamed, its allocation planner cannot match such a freed buffer to a later output, and the free list
+  // it scans for every output grows with the graph: opening the 24-layer step graph was quadratic in its
+  // node count (86 s with optimizations off at tiny widths, 2.2 s with these). docs/benchmarks.md.
+  const valueInfos: onnxProto.onnx.IValueInfoProto[] = [];
+  for (const n of nodes)
+    for (const name of n.output ?? []) {
+      const t = byName.get(name);
+      // From memory, BF16 words are bfloat16 initializers, so what is computed from them before the BitCast
+      // (now an Identity) is bfloat16 too.
+      if (t)
+        valueInfos.push(
+          valueInfo(name, weightMode === 'memory' && t.dtype === 'uint16' ? 'bfloat16' : t.dtype, t.shape),
+        );
+    }
   const outputs: onnxProto.onnx.IValueInfoProto[] = [];
   for (const [name, t] of graph.outputs) {
     nodes.push({ name: `output_${name}`, opType: 'Identity', input: [t.name], output: [name] });
@@ -199,6 +217,7 @@ export function emitModel(graph: Graph, options: EmitOptions = {}): EmittedModel
       initializer: initializers,
       input: inputs,
       output: outputs,
+      valueInfo: valueInfos,
     },
   }).finish();
   return { model, externalData, externalDataFile, memoryWeights, weightInputs };
