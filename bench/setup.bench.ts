@@ -12,6 +12,7 @@ import { loadCheckpoint, buildScoringGraph } from '../src-main/models/index';
 import { buildFusedStep } from '../src-main/train/dpo-graph';
 import { openGraph } from '../src-main/train/graph-session';
 import { initLoraState, loraModules } from '../src-main/train/lora-modules';
+import { DPO_DEFAULTS } from '../src-main/train/objectives';
 import { Rng } from '../src-main/train/rng';
 import { qwen25_05bConfig, writeRandomCheckpoint } from './random-checkpoint';
 
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
       modules,
       state: initLoraState(modules, 16, new Rng(1)),
       lora: { r: 16, alpha: 32 },
-      loss: { type: 'sigmoid' as const, beta: 0.1, labelSmoothing: 0, sftWeight: 0 },
+      method: 'dpo' as const,
+      loss: DPO_DEFAULTS,
       recompute: RECOMPUTE,
     };
     const adamw = { kind: 'adamw' as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
