@@ -1,7 +1,8 @@
 // Random real-shape checkpoints for benchmarks: a Hugging Face config.json (Qwen2.5-0.5B's and
-// Llama-3.2-1B's exact ones built in, or any Llama-family config.json) and a BF16 model.safetensors of
-// uniform weights (standard deviation 0.02, about HF's init; norms 1, biases 0.01) from a fixed LCG,
-// streamed to disk tensor by tensor so that writing a 1B checkpoint never holds more than one tensor.
+// Llama-3.2-1B's exact ones built in, or any Llama-family config.json) and BF16 weights (one
+// model.safetensors, or shards of a few layers with their index) of uniform values (standard deviation
+// 0.02, about HF's init; norms 1, biases 0.01) from a fixed LCG, streamed to disk tensor by tensor so that
+// writing a 1B checkpoint never holds more than one tensor.
 // Run: npx tsx bench/random-checkpoint.ts qwen2.5-0.5b|llama-3.2-1b|path/to/config.json OUT_DIR
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,7 +87,11 @@ export function llama32_1bConfig(): RandomConfigJson {
   };
 }
 
-export const KNOWN_CONFIGS: Record<string, () => RandomConfigJson> = {
+/** The real models with a built-in config. */
+export type KnownModel = 'qwen2.5-0.5b' | 'llama-3.2-1b';
+
+export const KNOWN_CONFIGS: Record<KnownModel, () => RandomConfigJson> &
+  Partial<Record<string, () => RandomConfigJson>> = {
   'qwen2.5-0.5b': qwen25_05bConfig,
   'llama-3.2-1b': llama32_1bConfig,
 };
@@ -142,13 +147,13 @@ function bf16(value: number, scratch: Float32Array, words: Uint32Array): number 
   return ((w + 0x7fff + ((w >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
-/**
- * Writes `<dir>/config.json` and a BF16 `<dir>/model.safetensors` for `config`. Returns the parameter count.
- * The same config and seed always give the same bytes.
- */
-export function writeRandomCheckpoint(dir: string, config: RandomConfigJson, seed = 1): number {
-  mkdirSync(dir, { recursive: true });
-  const tensors = plannedTensors(config);
+/** The LCG every tensor's uniform values come from, in file order. */
+interface Lcg {
+  state: number;
+}
+
+/** Writes `tensors` as one BF16 safetensors file, streamed in chunks; returns the bytes of tensor data. */
+function writeBf16File(path: string, tensors: Planned[], lcg: Lcg): number {
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
   let offset = 0;
   for (const t of tensors) {
@@ -160,11 +165,10 @@ export function writeRandomCheckpoint(dir: string, config: RandomConfigJson, see
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  const fd = openSync(join(dir, 'model.safetensors'), 'w');
+  const fd = openSync(path, 'w');
   const scratch = new Float32Array(1);
   const words = new Uint32Array(scratch.buffer);
   const chunk = new Uint16Array(CHUNK);
-  let state = seed >>> 0;
   try {
     writeSync(fd, prefix);
     writeSync(fd, Buffer.from(json, 'utf8'));
@@ -177,8 +181,8 @@ export function writeRandomCheckpoint(dir: string, config: RandomConfigJson, see
         if (t.fill.kind === 'constant') chunk.fill(constant, 0, n);
         else {
           for (let i = 0; i < n; i++) {
-            state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-            chunk[i] = bf16((state / 4294967296 - 0.5) * 2 * half, scratch, words);
+            lcg.state = (Math.imul(lcg.state, 1664525) + 1013904223) >>> 0;
+            chunk[i] = bf16((lcg.state / 4294967296 - 0.5) * 2 * half, scratch, words);
           }
         }
         writeSync(fd, new Uint8Array(chunk.buffer, 0, n * 2));
@@ -188,8 +192,61 @@ export function writeRandomCheckpoint(dir: string, config: RandomConfigJson, see
   } finally {
     closeSync(fd);
   }
+  return offset;
+}
+
+/** The tensors in shards: the first holds everything outside the layers, then `layersPerShard` layers each. */
+function shardsOf(tensors: Planned[], layers: number, layersPerShard: number): Planned[][] {
+  const shards: Planned[][] = Array.from({ length: 1 + Math.ceil(layers / layersPerShard) }, () => []);
+  for (const t of tensors) {
+    const layer = /^model\.layers\.(\d+)\./.exec(t.name)?.[1];
+    shards[layer === undefined ? 0 : 1 + Math.floor(Number(layer) / layersPerShard)]?.push(t);
+  }
+  return shards;
+}
+
+export interface RandomCheckpointOptions {
+  /** The LCG's seed (default 1). */
+  seed?: number;
+  /**
+   * Shards of this many layers each (after one of the embeddings and norms) listed in
+   * `model.safetensors.index.json`, instead of one `model.safetensors`.
+   */
+  layersPerShard?: number;
+}
+
+/**
+ * Writes `<dir>/config.json` and the BF16 weights for `config`: one `model.safetensors`, or shards and
+ * their index with `layersPerShard`. Returns the parameter count. The same config and options always give
+ * the same bytes.
+ */
+export function writeRandomCheckpoint(
+  dir: string,
+  config: RandomConfigJson,
+  options: RandomCheckpointOptions = {},
+): number {
+  mkdirSync(dir, { recursive: true });
+  const tensors = plannedTensors(config);
+  const lcg: Lcg = { state: (options.seed ?? 1) >>> 0 };
+  let bytes = 0;
+  if (options.layersPerShard === undefined)
+    bytes = writeBf16File(join(dir, 'model.safetensors'), tensors, lcg);
+  else {
+    const shards = shardsOf(tensors, config.num_hidden_layers, options.layersPerShard);
+    const count = String(shards.length).padStart(5, '0');
+    const weightMap: Record<string, string> = {};
+    shards.forEach((shard, i) => {
+      const file = `model-${String(i + 1).padStart(5, '0')}-of-${count}.safetensors`;
+      for (const t of shard) weightMap[t.name] = file;
+      bytes += writeBf16File(join(dir, file), shard, lcg);
+    });
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: { total_size: bytes }, weight_map: weightMap }, null, 2),
+    );
+  }
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  return offset / 2;
+  return bytes / 2;
 }
 
 /** A config by known name or from a config.json path. */

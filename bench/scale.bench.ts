@@ -10,12 +10,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SCALE_CONFIGS, writeScaleCheckpoint, type ScaleModel } from './scale-checkpoints';
+import { KNOWN_CONFIGS, writeRandomCheckpoint, type KnownModel } from './random-checkpoint';
 
-const MODELS = (process.env.BENCH_MODELS ?? Object.keys(SCALE_CONFIGS).join(',')).split(',') as ScaleModel[];
+const MODELS = (process.env.BENCH_MODELS ?? Object.keys(KNOWN_CONFIGS).join(',')).split(',') as KnownModel[];
 const STEPS = Number(process.env.BENCH_STEPS ?? 2);
 const [PAIRS, PROMPT, COMPLETION] = [8, 64, 192];
-const TARGET_GB: Record<ScaleModel, number> = { 'qwen2.5-0.5b': 6, 'llama-3.2-1b': 9 };
+const TARGET_GB: Record<KnownModel, number> = { 'qwen2.5-0.5b': 6, 'llama-3.2-1b': 9 };
 
 /** PAIRS pre-tokenized TRL rows with random ids. */
 function writePairs(path: string, vocab: number): void {
@@ -36,7 +36,7 @@ function writePairs(path: string, vocab: number): void {
 }
 
 interface ScaleResult {
-  model: ScaleModel;
+  model: KnownModel;
   parameters: number;
   setupSeconds: number;
   stepSeconds: number[];
@@ -46,7 +46,7 @@ interface ScaleResult {
 }
 
 /** Runs the CLI under /usr/bin/time -v, timing its stderr lines as they arrive. */
-async function trainRun(model: ScaleModel, dir: string, parameters: number): Promise<ScaleResult> {
+async function trainRun(model: KnownModel, dir: string, parameters: number): Promise<ScaleResult> {
   const args = [
     '-v',
     process.execPath,
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
           encoding: 'utf8',
         }).trim(),
       );
-      writePairs(join(dir, 'pairs.jsonl'), SCALE_CONFIGS[model].vocab_size);
+      writePairs(join(dir, 'pairs.jsonl'), KNOWN_CONFIGS[model]().vocab_size);
       console.error(`${model}: ${(parameters / 1e6).toFixed(0)}M parameters written as bf16; training`);
       results.push(await trainRun(model, dir, parameters));
     } finally {
@@ -155,6 +155,11 @@ async function main(): Promise<void> {
     );
 }
 
+// Shards of 4 layers, as the hub's larger checkpoints come.
 if (process.argv[2] === 'write')
-  console.log(writeScaleCheckpoint(process.argv[3] as string, process.argv[4] as ScaleModel));
+  console.log(
+    writeRandomCheckpoint(process.argv[3] as string, KNOWN_CONFIGS[process.argv[4] as KnownModel](), {
+      layersPerShard: 4,
+    }),
+  );
 else await main();

@@ -1,6 +1,7 @@
-// bench/random-checkpoint.ts: the real configs give the published parameter counts, and a shrunk copy
-// loads through loadCheckpoint with the config's switches (Qwen2 q/k/v biases, llama3 rope scaling).
-import { mkdtempSync, rmSync } from 'node:fs';
+// bench/random-checkpoint.ts: the real configs give the published parameter counts, a shrunk copy loads
+// through loadCheckpoint with the config's switches (Qwen2 q/k/v biases, llama3 rope scaling), and shards
+// hold the same weights as one file.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +38,31 @@ describe('random real-shape checkpoints', () => {
       const llama = loadCheckpoint(join(dir, 'llama'));
       expect(llama.config.ropeScaling.type).toBe('llama3');
       expect(llama.weights.has('layers.0.attn.q.bias')).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('write the same weights as shards of a few layers (bench:scale)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'random-checkpoint-'));
+    try {
+      const small = {
+        ...qwen25_05bConfig(),
+        hidden_size: 112,
+        intermediate_size: 64,
+        num_hidden_layers: 3,
+        vocab_size: 512,
+        bos_token_id: 1,
+        eos_token_id: 2,
+      };
+      const params = writeRandomCheckpoint(join(dir, 'one'), small);
+      expect(writeRandomCheckpoint(join(dir, 'shards'), small, { layersPerShard: 2 })).toBe(params);
+      expect(readdirSync(join(dir, 'shards')).filter((f) => f.endsWith('.safetensors'))).toHaveLength(3);
+      const one = loadCheckpoint(join(dir, 'one')).weights;
+      const shards = loadCheckpoint(join(dir, 'shards')).weights;
+      expect([...shards.keys()].sort()).toEqual([...one.keys()].sort());
+      for (const name of ['layers.2.attn.q.weight', 'layers.2.norm1.weight', 'embed.weight'])
+        expect(widen(shards.get(name)!).data).toEqual(widen(one.get(name)!).data);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
