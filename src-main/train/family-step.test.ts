@@ -2,38 +2,16 @@
 // (scripts/train-fixtures/make_step_fixtures.py writes dpo-step-<family>.json): loss, metrics, grad_norm and
 // every updated LoRA tensor. The written PEFT adapter then loads (Phi-3's fused modules split back into
 // q, k, v and gate, up) and its merged checkpoint scores the same as the adapter's branches.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadCheckpoint, loadPeftAdapter, mergeLora, buildScoringGraph } from '../models/index';
 import { FIXTURES, GraphSession, int64, maxAbsDiff } from '../models/test-support';
-import type { PairExample } from './collate';
 import { defaultTargetModules } from './lora';
-import { paramNameA, paramNameB, type LoraState } from './lora-modules';
+import { examplesOf, readStepFixture, stateOf } from './testing/step-fixture';
 import { resolveTrainArgs } from './train-args';
 import { trainDpo } from './trainer';
-
-interface StepFixture {
-  r: number;
-  alpha: number;
-  lr: number;
-  max_grad_norm: number;
-  pairs: { prompt_input_ids: number[]; chosen_input_ids: number[]; rejected_input_ids: number[] }[];
-  metrics: Record<string, number>;
-  grad_norm: number;
-  adapter_before: Record<string, { A: number[]; B: number[] }>;
-  adapter_after: Record<string, { A: number[]; B: number[] }>;
-}
-
-function stateOf(adapter: StepFixture['adapter_before']): LoraState {
-  const state: LoraState = new Map();
-  for (const [module, { A, B }] of Object.entries(adapter)) {
-    state.set(paramNameA(module), Float32Array.from(A));
-    state.set(paramNameB(module), Float32Array.from(B));
-  }
-  return state;
-}
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -44,20 +22,14 @@ describe.each(['qwen3', 'gemma3', 'phi3', 'smollm3'] as const)(
   'one DPO step on %s against PyTorch',
   (name) => {
     it('loss, metrics, grad_norm and every updated tensor match; the adapter loads and merges', async () => {
-      const fixture = JSON.parse(
-        readFileSync(join(import.meta.dirname, 'fixtures', `dpo-step-${name}.json`), 'utf8'),
-      ) as StepFixture;
+      const fixture = readStepFixture(`dpo-step-${name}.json`);
       const model = loadCheckpoint(join(FIXTURES, name));
       const targetModules = defaultTargetModules(model.config.modelType);
       const modules = Object.keys(fixture.adapter_before);
       // PEFT's module names: every projection, Phi-3's fused ones as one module each.
       expect(modules.every((m) => targetModules.includes(m.split('.').at(-1) as string))).toBe(true);
       expect(modules).toHaveLength(model.config.numLayers * targetModules.length);
-      const examples: PairExample[] = fixture.pairs.map((p) => ({
-        prompt: p.prompt_input_ids,
-        chosen: p.chosen_input_ids,
-        rejected: p.rejected_input_ids,
-      }));
+      const examples = examplesOf(fixture);
       const outDir = mkdtempSync(join(tmpdir(), `dpo-${name}-`));
       dirs.push(outDir);
       const result = await trainDpo({

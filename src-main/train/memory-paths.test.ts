@@ -1,49 +1,18 @@
 // The memory-saving paths of a DPO step (the LM head in chunks at completion tokens only, layers recomputed
 // in the backward pass) give the PyTorch fixture's step, and the same numbers as each other to float32
 // reorder noise: loss, every metric, grad_norm and every updated LoRA tensor.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../models/index';
-import type { PairExample } from './collate';
 import { LLAMA_TARGET_MODULES } from './lora';
 import { DPO_DEFAULTS } from './objectives';
-import { loraModules, paramNameA, paramNameB, type LoraState } from './lora-modules';
+import { loraModules } from './lora-modules';
 import { StepRunner, type StepResult } from './step-runner';
+import { examplesOf, LLAMA_FIXTURE, readStepFixture, stateOf } from './testing/step-fixture';
 import { resolveTrainArgs } from './train-args';
 
-interface StepFixture {
-  r: number;
-  alpha: number;
-  beta: number;
-  lr: number;
-  max_grad_norm: number;
-  pairs: { prompt_input_ids: number[]; chosen_input_ids: number[]; rejected_input_ids: number[] }[];
-  metrics: Record<string, number>;
-  grad_norm: number;
-  reference_logps: number[][];
-  adapter_before: Record<string, { A: number[]; B: number[] }>;
-  adapter_after: Record<string, { A: number[]; B: number[] }>;
-}
-
-const FIXTURE = JSON.parse(
-  readFileSync(join(import.meta.dirname, 'fixtures', 'dpo-step.json'), 'utf8'),
-) as StepFixture;
-const MODEL = loadCheckpoint(join(import.meta.dirname, '..', 'models', 'fixtures', 'llama'));
-const PAIRS: PairExample[] = FIXTURE.pairs.map((p) => ({
-  prompt: p.prompt_input_ids,
-  chosen: p.chosen_input_ids,
-  rejected: p.rejected_input_ids,
-}));
-
-function stateOf(adapter: StepFixture['adapter_before']): LoraState {
-  const state: LoraState = new Map();
-  for (const [module, { A, B }] of Object.entries(adapter)) {
-    state.set(paramNameA(module), Float32Array.from(A));
-    state.set(paramNameB(module), Float32Array.from(B));
-  }
-  return state;
-}
+const FIXTURE = readStepFixture();
+const MODEL = loadCheckpoint(LLAMA_FIXTURE);
+const PAIRS = examplesOf(FIXTURE);
 
 async function step(headChunks: number, recompute: boolean, gradAccum = 1): Promise<StepResult> {
   const args = resolveTrainArgs({

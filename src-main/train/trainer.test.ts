@@ -10,46 +10,16 @@ import { CHECKPOINT_WRITE_POINTS, readCheckpoint, type CheckpointWritePoint } fr
 import type { PairExample } from './collate';
 import { LLAMA_TARGET_MODULES } from './lora';
 import { dpoLoss64 } from './losses';
-import { initLoraState, loraModules, paramNameA, paramNameB, type LoraState } from './lora-modules';
+import { initLoraState, loraModules, type LoraState } from './lora-modules';
 import { Rng } from './rng';
+import { examplesOf, LLAMA_FIXTURE, readStepFixture, stateOf } from './testing/step-fixture';
 import { resolveTrainArgs, type TrainArgs } from './train-args';
 import { NotFiniteError, trainDpo, type TrainDpoInput } from './trainer';
 
-interface StepFixture {
-  r: number;
-  alpha: number;
-  beta: number;
-  lr: number;
-  max_grad_norm: number;
-  pairs: { prompt_input_ids: number[]; chosen_input_ids: number[]; rejected_input_ids: number[] }[];
-  metrics: Record<string, number>;
-  grad_norm: number;
-  policy_logps: number[][];
-  reference_logps: number[][];
-  completion_tokens: number[][];
-  adapter_before: Record<string, { A: number[]; B: number[] }>;
-  adapter_after: Record<string, { A: number[]; B: number[] }>;
-}
-
-const FIXTURE = JSON.parse(
-  readFileSync(join(import.meta.dirname, 'fixtures', 'dpo-step.json'), 'utf8'),
-) as StepFixture;
-const MODEL = loadCheckpoint(join(import.meta.dirname, '..', 'models', 'fixtures', 'llama'));
-const PAIRS: PairExample[] = FIXTURE.pairs.map((p) => ({
-  prompt: p.prompt_input_ids,
-  chosen: p.chosen_input_ids,
-  rejected: p.rejected_input_ids,
-}));
+const FIXTURE = readStepFixture();
+const MODEL = loadCheckpoint(LLAMA_FIXTURE);
+const PAIRS = examplesOf(FIXTURE);
 const FOUR: PairExample[] = [...PAIRS, { prompt: [1, 30, 31], chosen: [44, 45, 2], rejected: [46, 2] }];
-
-function stateOf(adapter: StepFixture['adapter_before']): LoraState {
-  const state: LoraState = new Map();
-  for (const [module, { A, B }] of Object.entries(adapter)) {
-    state.set(paramNameA(module), Float32Array.from(A));
-    state.set(paramNameB(module), Float32Array.from(B));
-  }
-  return state;
-}
 
 const INIT = {
   r: FIXTURE.r,
