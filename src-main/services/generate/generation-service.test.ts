@@ -141,18 +141,7 @@ describe('generation service', () => {
     const prompt = shown.results[0]!;
     const all = (await api.listPromptCandidates({ promptIds: [prompt.promptId] }))[0]!.candidates;
     expect(all.length).toBeGreaterThan(prompt.candidates.length);
-    const made = await api.createPairs({
-      promptId: prompt.promptId,
-      strategy: 'all_pairs',
-      count: 10,
-      seed: 0,
-      similarityThreshold: 1,
-      beta: 0.1,
-      candidateIds: prompt.candidates.map((c) => c.id),
-    });
-    const k = prompt.candidates.length;
-    expect(made.pairsAdded + made.duplicatesSkipped).toBe((k * (k - 1)) / 2);
-    await expect(
+    const allPairsOf = (candidateIds: number[]) =>
       api.createPairs({
         promptId: prompt.promptId,
         strategy: 'all_pairs',
@@ -160,9 +149,14 @@ describe('generation service', () => {
         seed: 0,
         similarityThreshold: 1,
         beta: 0.1,
-        candidateIds: [999_999],
-      }),
-    ).rejects.toThrow(`candidateIds: 999999 is not a candidate of prompt ${prompt.promptId}`);
+        candidateIds,
+      });
+    const made = await allPairsOf(prompt.candidates.map((c) => c.id));
+    const k = prompt.candidates.length;
+    expect(made.pairsAdded + made.duplicatesSkipped).toBe((k * (k - 1)) / 2);
+    await expect(allPairsOf([999_999])).rejects.toThrow(
+      `candidateIds: 999999 is not a candidate of prompt ${prompt.promptId}`,
+    );
     expect(() => api.getGenerationRun({ jobId: 999_999 })).toThrow('no generation run with id 999999');
   });
 });
