@@ -107,37 +107,14 @@ describe('planMemory', () => {
 
 describe('the estimate against measured peaks', () => {
   const script = join(import.meta.dirname, 'testing', 'measure-peak.ts');
+  const shape = { hidden: 256, intermediate: 768, layers: 4, heads: 4, kvHeads: 2, vocab: 8192 };
+  const tokens = { prompt: 64, completion: 192 };
   it.each<[string, PeakCase]>([
     [
       '4 layers, keeping activations, 2 pairs of 256 tokens',
-      {
-        hidden: 256,
-        intermediate: 768,
-        layers: 4,
-        heads: 4,
-        kvHeads: 2,
-        vocab: 8192,
-        pairs: 2,
-        prompt: 64,
-        completion: 192,
-        recompute: false,
-      },
+      { ...shape, ...tokens, pairs: 2, recompute: false },
     ],
-    [
-      '4 layers, recomputed, 4 pairs of 256 tokens',
-      {
-        hidden: 256,
-        intermediate: 768,
-        layers: 4,
-        heads: 4,
-        kvHeads: 2,
-        vocab: 8192,
-        pairs: 4,
-        prompt: 64,
-        completion: 192,
-        recompute: true,
-      },
-    ],
+    ['4 layers, recomputed, 4 pairs of 256 tokens', { ...shape, ...tokens, pairs: 4, recompute: true }],
   ])(
     '%s: within 25 percent of the peak RSS of one step',
     (_, spec) => {
