@@ -40,20 +40,27 @@ const jsonl = (file: string) =>
     .split('\n')
     .map((line) => JSON.parse(line) as Record<string, number>);
 
+type Method = 'dpo' | 'kto' | 'orpo';
+
+/** `train <method>` on a model fixture and the pairs, into `out`. */
+const trainArgs = (model: string, out: string, method: Method = 'dpo') => [
+  'train',
+  method,
+  '--model',
+  path.join(FIXTURES, model),
+  '--data',
+  data,
+  '--out',
+  out,
+];
+
 function train(model: string, out: string, ...extra: string[]) {
   trainWith('dpo', model, out, ...extra);
 }
 
-function trainWith(method: 'dpo' | 'kto' | 'orpo', model: string, out: string, ...extra: string[]) {
+function trainWith(method: Method, model: string, out: string, ...extra: string[]) {
   const result = cli(
-    'train',
-    method,
-    '--model',
-    path.join(FIXTURES, model),
-    '--data',
-    data,
-    '--out',
-    out,
+    ...trainArgs(model, out, method),
     '--max-steps',
     '2',
     '--batch-size',
@@ -107,18 +114,7 @@ describe('dpo-workbench train kto and train orpo', () => {
     const rows = jsonl(path.join(run, 'metrics.jsonl'));
     for (const name of ['loss', 'nll_loss', 'log_odds_ratio', 'log_odds_chosen', 'rewards/accuracies'])
       expect(Number.isFinite(rows[1]?.[name]), name).toBe(true);
-    const bad = cli(
-      'train',
-      'orpo',
-      '--model',
-      path.join(FIXTURES, 'llama'),
-      '--data',
-      data,
-      '--out',
-      run,
-      '--sft-weight',
-      '1',
-    );
+    const bad = cli(...trainArgs('llama', run, 'orpo'), '--sft-weight', '1');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/unknown option '--sft-weight'/);
   });
@@ -129,20 +125,7 @@ describe('dpo-workbench train dpo, logprobs and merge', () => {
 
   it('train dpo --max-memory refuses a run that cannot fit before it starts, with the numbers', () => {
     const out = path.join(work, 'refused');
-    const result = cli(
-      'train',
-      'dpo',
-      '--model',
-      path.join(FIXTURES, 'llama'),
-      '--data',
-      data,
-      '--out',
-      out,
-      '--device',
-      'cpu',
-      '--max-memory',
-      '0.01',
-    );
+    const result = cli(...trainArgs('llama', out), '--device', 'cpu', '--max-memory', '0.01');
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/not enough memory: one pair of \d+ tokens .* budget is 0\.01 GB/);
     expect(existsSync(out)).toBe(false);
@@ -353,16 +336,7 @@ describe('dpo-workbench train dpo, logprobs and merge', () => {
   );
 
   it('a bad flag fails with a one-line reason naming it and writes nothing to stdout', () => {
-    const base = [
-      'train',
-      'dpo',
-      '--model',
-      path.join(FIXTURES, 'llama'),
-      '--data',
-      data,
-      '--out',
-      path.join(work, 'bad'),
-    ];
+    const base = trainArgs('llama', path.join(work, 'bad'));
     for (const [flags, reason] of [
       [['--grad-accum', '3'], '--grad-accum must be a positive integer dividing --batch-size 8; got 3'],
       [['--lr', 'fast'], '--lr must be a number; got "fast"'],
