@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../models/index';
 import type { PairExample } from './collate';
 import { tokenizeKtoRow, withKlCompletions } from './kto-data';
-import { paramNameA, paramNameB, type LoraState } from './lora-modules';
 import type { ReferenceLogpCache } from './reference-logps';
+import { maxDiff, stateOf } from './testing/step-fixture';
 import { resolveTrainArgs, type TrainArgs } from './train-args';
 import { trainDpo } from './trainer';
 
@@ -31,24 +31,6 @@ const read = (name: string) =>
   JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8')) as StepFixture;
 const MODEL = loadCheckpoint(join(import.meta.dirname, '..', 'models', 'fixtures', 'llama'));
 const TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
-function stateOf(adapter: StepFixture['adapter_before']): LoraState {
-  const state: LoraState = new Map();
-  for (const [module, { A, B }] of Object.entries(adapter)) {
-    state.set(paramNameA(module), Float32Array.from(A));
-    state.set(paramNameB(module), Float32Array.from(B));
-  }
-  return state;
-}
-
-function maxDiff(a: LoraState, b: LoraState): number {
-  let worst = 0;
-  for (const [name, x] of a) {
-    const y = b.get(name) as Float32Array;
-    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
-  }
-  return worst;
-}
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -10,9 +10,9 @@ import { CHECKPOINT_WRITE_POINTS, readCheckpoint, type CheckpointWritePoint } fr
 import type { PairExample } from './collate';
 import { LLAMA_TARGET_MODULES } from './lora';
 import { dpoLoss64 } from './losses';
-import { initLoraState, loraModules, type LoraState } from './lora-modules';
+import { initLoraState, loraModules } from './lora-modules';
 import { Rng } from './rng';
-import { examplesOf, LLAMA_FIXTURE, readStepFixture, stateOf } from './testing/step-fixture';
+import { examplesOf, LLAMA_FIXTURE, maxDiff, readStepFixture, stateOf } from './testing/step-fixture';
 import { resolveTrainArgs, type TrainArgs } from './train-args';
 import { NotFiniteError, trainDpo, type TrainDpoInput } from './trainer';
 
@@ -46,15 +46,6 @@ function run(args: Partial<TrainArgs>, extra: Partial<TrainDpoInput> = {}) {
     args: resolveTrainArgs({ evalSplit: 0, device: 'cpu', lr: 1e-3, schedule: 'constant', ...args }),
     ...extra,
   });
-}
-
-function maxDiff(a: LoraState, b: LoraState): number {
-  let worst = 0;
-  for (const [name, x] of a) {
-    const y = b.get(name) as Float32Array;
-    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
-  }
-  return worst;
 }
 
 describe('one DPO step against PyTorch', () => {

@@ -47,3 +47,13 @@ export function stateOf(adapter: StepFixture['adapter_before']): LoraState {
   }
   return state;
 }
+
+/** The largest difference of two LoRA states, tensor by tensor (the same names in both). */
+export function maxDiff(a: LoraState, b: LoraState): number {
+  let worst = 0;
+  for (const [name, x] of a) {
+    const y = b.get(name) as Float32Array;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+  }
+  return worst;
+}
