@@ -141,10 +141,10 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log(
-    '| model | params | setup s | step s | plan | peak RSS GB | target GB | load (1/5/15 min, at end) |',
+    '| model | params | setup s | step s | plan | RSS at start GB | peak RSS GB | target GB | load (1/5/15 min, at end) |',
   );
   console.log(
-    '| ----- | -----: | ------: | -----: | ---- | ----------: | --------: | ------------------------- |',
+    '| ----- | -----: | ------: | -----: | ---- | --------------: | ----------: | --------: | ------------------------- |',
   );
   for (const r of results)
     console.log(
