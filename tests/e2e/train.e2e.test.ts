@@ -62,7 +62,7 @@ describe('Train view', () => {
 
     // The advanced panel: every setting with its explanation; a short run for the test.
     await page.getByTestId('train-advanced-toggle').click();
-    expect(await page.locator('[data-testid=train-advanced] .help').count()).toBe(27);
+    expect(await page.locator('[data-testid=train-advanced] .help').count()).toBe(28); // 23 + reference, method, two KTO weights, memory budget
     // The reference choice (for a run from a trained version): TRL's, the starting adapter, by default.
     expect(await page.getByTestId('setting-reference').inputValue()).toBe('init');
     expect(await page.locator('[data-testid=setting-reference] option').allTextContents()).toEqual([
@@ -110,7 +110,7 @@ describe('Train view', () => {
     expect(await points('margins')()).toBe(STEPS);
     expect(await page.getByTestId('run-device').textContent()).toMatch(/^CPU/);
     expect(await page.getByTestId('run-facts').textContent()).toMatch(
-      /^\d+ train \/ \d+ eval pairs · reference log-probs: 0 cached, 8 computed$/,
+      /^\d+ train \/ \d+ eval pairs · reference log-probs: 0 cached, 8 computed · micro-batch \d+ × \d+, recompute (on|off), est\. peak [\d.]+ of [\d.]+ GB$/,
     );
     await page.getByTestId('run-model').waitFor();
     // docs/train-view.png comes from first-session.e2e.test.ts.
