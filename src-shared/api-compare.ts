@@ -9,6 +9,7 @@ import {
   Frontier,
   RewardMargins,
 } from './compare-schemas';
+import { Job } from './api-jobs';
 import { Id } from './schemas';
 
 const comparisonInput = z.object({ comparisonId: Id });
@@ -52,10 +53,16 @@ export const compareContract = {
   /** Per pair of the run's dataset: beta * (log-ratio chosen - log-ratio rejected), before and after. */
   getRewardMargins: { input: z.object({ runId: Id }), output: RewardMargins },
   /**
-   * The versions of a model's lineage (base -> round 1 -> ...) as the reward-vs-KL frontier: each version's
-   * blind win rate over the base against its KL from the base, estimated on samples of it (scored here).
+   * Starts a job (kind 'frontier', progress and cancel as any job) that places the versions of a model's
+   * lineage (base -> round 1 -> ...) on the reward-vs-KL frontier: each version's blind win rate over the
+   * base against its KL from the base, estimated on samples of it; estimates already known are reused.
    */
-  getFrontier: { input: z.object({ modelId: Id }), output: Frontier },
+  startFrontier: { input: z.object({ modelId: Id }), output: z.object({ jobId: Id }) },
+  /** The model's latest frontier job and, once it completed, its frontier (kept after a restart). */
+  getFrontier: {
+    input: z.object({ modelId: Id }),
+    output: z.object({ job: Job.nullable(), frontier: Frontier.nullable() }),
+  },
 };
 
 export const compareEvents = {

@@ -36,6 +36,7 @@ export const API_METHODS = [
   'resumeComparison',
   'listComparisons',
   'getRewardMargins',
+  'startFrontier',
   'getFrontier',
   'listJobs',
   'cancelJob',

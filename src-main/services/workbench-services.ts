@@ -218,7 +218,7 @@ export function createServices(
     ...createCompareHandlers(
       compare,
       createRewardMargins(ctx.db, modelsRepo),
-      createFrontier(ctx.db, modelsRepo),
+      createFrontier(ctx.db, modelsRepo, jobs),
     ),
     ...createModelsHandlers(models, ctx.modelRoots),
     ...createGenerationHandlers(createGenerationService({ db: ctx.db, jobs, models })),

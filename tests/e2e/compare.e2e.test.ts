@@ -13,7 +13,14 @@ import { EventBus } from '../../src-main/services/jobs/event-bus';
 import { createDataServices } from '../../src-main/services/workbench-services';
 import { openDatabase } from '../../src-main/store/open-database';
 import { makeTempDir, removeDir } from '../../src-main/store/test-support';
-import { ARTIFACTS_DIR, docScreenshot, launchChromium, startServer, type RunningServer } from './harness';
+import {
+  ARTIFACTS_DIR,
+  callApi,
+  docScreenshot,
+  launchChromium,
+  startServer,
+  type RunningServer,
+} from './harness';
 
 let workDir: string;
 let models: CompareModels;
@@ -146,15 +153,33 @@ describe('Compare view', () => {
     await expect.poll(() => rows.count()).toBe(wrong);
   });
 
-  it('places the lineage on the reward-vs-KL frontier: base at 0, the tuned version at its win rate and KL', async () => {
+  it('places the lineage on the reward-vs-KL frontier as a job with progress, and keeps it over a reload', async () => {
     await page.getByTestId('frontier-model').selectOption(String(models.tunedId));
     await page.getByTestId('frontier-load').click();
     const rows = page.getByTestId('frontier-row');
     await expect.poll(() => rows.count(), { timeout: 60_000 }).toBe(2);
     expect(await page.getByTestId('frontier-point').count()).toBe(2);
     const tuned = page.locator(`[data-testid=frontier-row][data-model-id="${models.tunedId}"]`);
-    expect(await tuned.innerText()).toMatch(
-      /\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}, n=\d+\)\s+\d+\.\d{3} ± \d+\.\d{3}/,
-    );
+    const line = /\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}, n=\d+\)\s+(\d+\.\d{3}) ± \d+\.\d{3}/;
+    const shown = await tuned.innerText();
+    expect(shown).toMatch(line);
+    // The work ran as a job: sampled the 4 prompts and scored them (5 steps), and the job kept the frontier.
+    type FrontierJob = {
+      status: string;
+      progress: number;
+      total: number;
+      result: { points: { kl: { kl: number } | null }[] };
+    };
+    const jobs = await callApi<FrontierJob[]>(server, 'listJobs', { kind: 'frontier' });
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ status: 'completed', progress: 5, total: 5 });
+    expect(shown).toContain(jobs[0]!.result.points[1]!.kl!.kl.toFixed(3));
+
+    await page.reload();
+    await page.getByTestId('frontier-model').selectOption(String(models.tunedId));
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(2);
+    expect(await tuned.innerText()).toBe(shown);
+    expect(await page.getByTestId('frontier-load').innerText()).toBe('Update frontier');
+    expect(await callApi<FrontierJob[]>(server, 'listJobs', { kind: 'frontier' })).toHaveLength(1);
   });
 });

@@ -20,6 +20,7 @@ export function createCompareHandlers(
     resumeComparison: ({ comparisonId }) => compare.resume(comparisonId),
     listComparisons: ({ limit }) => compare.list(limit),
     getRewardMargins: ({ runId }) => margins.get(runId),
-    getFrontier: ({ modelId }) => frontier.get(modelId),
+    startFrontier: ({ modelId }) => frontier.start(modelId),
+    getFrontier: ({ modelId }) => frontier.latest(modelId),
   };
 }

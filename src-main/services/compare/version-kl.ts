@@ -16,6 +16,13 @@ export interface VersionKlOptions {
   device?: DeviceRequest;
 }
 
+export interface VersionKlHooks {
+  /** Stops the sampling within a decode step (the caller discards what came back). */
+  signal?: AbortSignal;
+  /** Prompts whose samples are all drawn so far. */
+  onSampled?: (prompts: number) => void;
+}
+
 /** The prompt's token ids as the generator encodes them (onnx-decoder.ts generatorTokenizer). */
 function promptIds(tokenizer: ModelTokenizer, text: string): number[] {
   return tokenizer.hasChatTemplate
@@ -28,21 +35,29 @@ export async function versionKl(
   modelId: number,
   prompts: readonly string[],
   options: VersionKlOptions,
+  hooks: VersionKlHooks = {},
 ): Promise<KlEstimate> {
   const { modelDir, adapterDir } = models.resolve(modelId);
   if (!adapterDir) return { kl: 0, stderr: 0, n: 0 };
-  const generated = await runGeneration({
-    modelDir,
-    adapterDir,
-    prompts: prompts.map((text, i) => ({ id: String(i), text })),
-    n: options.n,
-    maxNewTokens: options.maxNewTokens,
-    temperature: 1,
-    topP: 1,
-    topK: 0,
-    seed: options.seed,
-    ...(options.device ? { device: options.device } : {}),
-  });
+  const generated = await runGeneration(
+    {
+      modelDir,
+      adapterDir,
+      prompts: prompts.map((text, i) => ({ id: String(i), text })),
+      n: options.n,
+      maxNewTokens: options.maxNewTokens,
+      temperature: 1,
+      topP: 1,
+      topK: 0,
+      seed: options.seed,
+      ...(options.device ? { device: options.device } : {}),
+    },
+    {
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onProgress: (p) => hooks.onSampled?.(p.promptsDone),
+    },
+  );
+  hooks.signal?.throwIfAborted();
   const base = loadCheckpoint(modelDir);
   const tokenizer = loadTokenizer(modelDir, base.config);
   const encoded = prompts.map((text) => promptIds(tokenizer, text));
