@@ -15,6 +15,10 @@ export const PromptSummary = z.object({
 });
 export type PromptSummary = z.infer<typeof PromptSummary>;
 
+/** A thumbs up (desirable) or down (undesirable) on one candidate: KTO's unpaired label. */
+export const CandidateLabel = z.enum(['desirable', 'undesirable']);
+export type CandidateLabel = z.infer<typeof CandidateLabel>;
+
 export const GeneratedCandidateInfo = z.object({
   id: Id,
   promptId: Id,
@@ -25,6 +29,8 @@ export const GeneratedCandidateInfo = z.object({
   /** eos | stop | length (null for imported responses) */
   finishReason: z.string().nullable(),
   seed: z.number().int().nullable(),
+  /** Thumbs up / down given in the Generate view; null when none. */
+  label: CandidateLabel.nullable(),
 });
 export type GeneratedCandidateInfo = z.infer<typeof GeneratedCandidateInfo>;
 
@@ -132,6 +138,18 @@ export const generateContract = {
     output: z.array(
       z.object({ promptId: Id, prompt: z.string(), candidates: z.array(GeneratedCandidateInfo) }),
     ),
+  },
+  /**
+   * Thumbs up / down on one candidate (null clears it), for KTO runs of datasets that hold its prompt;
+   * returns the label it replaced, so the view can undo the change.
+   */
+  labelCandidate: {
+    input: z.object({ candidateId: Id, label: CandidateLabel.nullable() }),
+    output: z.object({
+      candidateId: Id,
+      label: CandidateLabel.nullable(),
+      previous: CandidateLabel.nullable(),
+    }),
   },
 };
 

@@ -48,6 +48,7 @@ export const API_METHODS = [
   'importPrompts',
   'startGeneration',
   'listPromptCandidates',
+  'labelCandidate',
   'listGenerationRuns',
   'getGenerationRun',
   'getTrainDefaults',

@@ -1,7 +1,7 @@
 // End to end in Chromium for the Generate view: the embedded tiny model (registered when the server opens),
 // two pasted prompts, N = 3 with a fixed seed, text streamed while the job runs, candidates listed per
 // prompt with log-prob and finish reason, "send to rating" with all pairs, and the Rate view serving those
-// pairs.
+// pairs, and thumbs up / down on single candidates (KTO's labels) with undo.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -103,6 +103,43 @@ describe('Generate view', () => {
     await page.goto(`${server.url}#/rate`);
     await expect.poll(() => page.getByTestId('progress-total').textContent()).toBe(String(sent));
     expect(PROMPTS).toContain(await page.getByTestId('pair-prompt').textContent());
+  });
+
+  it('labels single candidates with thumbs up / down for KTO, undoes the last change, and keeps them over a reload', async () => {
+    await page.goto(`${server.url}#/generate`);
+    await expect.poll(() => stored().count()).toBeGreaterThanOrEqual(2);
+    const first = stored().nth(0);
+    const second = stored().nth(1);
+    const firstId = Number(await first.getAttribute('data-candidate-id'));
+    const secondId = Number(await second.getAttribute('data-candidate-id'));
+    await first.getByTestId('thumb-up').click();
+    await expect.poll(() => first.getAttribute('data-label')).toBe('desirable');
+    expect(await first.getByTestId('thumb-up').getAttribute('aria-pressed')).toBe('true');
+    await second.getByTestId('thumb-down').click();
+    await expect.poll(() => second.getAttribute('data-label')).toBe('undesirable');
+    await second.getByTestId('thumb-up').click(); // changes its mind
+    await expect.poll(() => second.getAttribute('data-label')).toBe('desirable');
+    await page.getByTestId('label-undo').click(); // back to thumbs down
+    await expect.poll(() => second.getAttribute('data-label')).toBe('undesirable');
+
+    // Stored on the server, where a KTO run of a dataset with these prompts reads them.
+    type Listed = { candidates: { id: number; label: string | null }[] }[];
+    const promptIds = await page
+      .locator('[data-testid=prompt-block]')
+      .evaluateAll((blocks) => blocks.map((b) => Number(b.getAttribute('data-prompt-id'))));
+    const labels = new Map(
+      (await apiCall<Listed>('listPromptCandidates', { promptIds }))
+        .flatMap((p) => p.candidates)
+        .map((c) => [c.id, c.label]),
+    );
+    expect([labels.get(firstId), labels.get(secondId)]).toEqual(['desirable', 'undesirable']);
+    expect([...labels.values()].filter((l) => l !== null)).toHaveLength(2);
+
+    await page.reload();
+    await expect.poll(() => stored().nth(0).getAttribute('data-label')).toBe('desirable');
+    expect(await stored().nth(1).getAttribute('data-label')).toBe('undesirable');
+    await stored().nth(0).getByTestId('thumb-up').click(); // the same thumb again clears it
+    await expect.poll(() => stored().nth(0).getAttribute('data-label')).toBe('');
   });
 
   it('picks up a running generation when the view opens again, and cancels it', async () => {

@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { ApiHandlers, ApiParsedInput } from '../../../src-shared/api';
 import type {
+  CandidateLabel,
   generateContract,
   GeneratedCandidateInfo,
   GenerationRun,
@@ -14,6 +15,7 @@ import type {
 import type { Job } from '../../../src-shared/api-jobs';
 import { ApiError } from '../../../src-shared/errors';
 import type { ChatMessage } from '../../../src-shared/schemas';
+import { CandidateLabelsRepo } from '../../store/candidate-labels-repo';
 import { CandidatesRepo, type GeneratedPromptRow } from '../../store/candidates-repo';
 import { PairsRepo } from '../../store/pairs-repo';
 import { loadGenerator } from '../../generate/index';
@@ -60,12 +62,14 @@ export function createGenerationService({ db, jobs, models, run = runGeneration 
   const generators = new GeneratorCache();
   jobs.onClose(() => generators.close());
   const pairs = new PairsRepo(db);
+  const labels = new CandidateLabelsRepo(db);
   const promptById = db.prepare<[number], StoredPrompt>(
     'SELECT id, text, messages_json AS messagesJson FROM prompts WHERE id = ?',
   );
   const candidatesOf = db.prepare<[number], GeneratedCandidateInfo>(
     `SELECT id, prompt_id AS promptId, model_id AS modelId, text, logp, token_count AS tokenCount,
-            finish_reason AS finishReason, seed
+            finish_reason AS finishReason, seed,
+            (SELECT label FROM candidate_labels l WHERE l.candidate_id = candidates.id) AS label
        FROM candidates WHERE prompt_id = ? ORDER BY id`,
   );
 
@@ -96,6 +100,14 @@ export function createGenerationService({ db, jobs, models, run = runGeneration 
     return { fileName, format: parsed.format, rows: parsed.prompts.length, ...counts };
   }
 
+  /** Thumbs up / down on one candidate; the label it replaced comes back for an undo. */
+  function labelCandidate(candidateId: number, label: CandidateLabel | null) {
+    if (!candidateById.get(candidateId))
+      throw new ApiError('not_found', `candidateId: no candidate with id ${candidateId}`);
+    const previous = labels.set(candidateId, label);
+    return { candidateId, label, previous };
+  }
+
   function listPromptCandidates(promptIds: readonly number[], modelId?: number) {
     return promptIds.map((promptId) => {
       const prompt = requirePrompt(promptId);
@@ -107,7 +119,8 @@ export function createGenerationService({ db, jobs, models, run = runGeneration 
 
   const candidateById = db.prepare<[number], GeneratedCandidateInfo>(
     `SELECT id, prompt_id AS promptId, model_id AS modelId, text, logp, token_count AS tokenCount,
-            finish_reason AS finishReason, seed
+            finish_reason AS finishReason, seed,
+            (SELECT label FROM candidate_labels l WHERE l.candidate_id = candidates.id) AS label
        FROM candidates WHERE id = ?`,
   );
 
@@ -263,7 +276,16 @@ export function createGenerationService({ db, jobs, models, run = runGeneration 
     };
   }
 
-  return { listPrompts, addPrompts, importPrompts, listPromptCandidates, start, listRuns, getRun };
+  return {
+    listPrompts,
+    addPrompts,
+    importPrompts,
+    listPromptCandidates,
+    labelCandidate,
+    start,
+    listRuns,
+    getRun,
+  };
 }
 
 export type GenerationService = ReturnType<typeof createGenerationService>;
@@ -303,6 +325,7 @@ export function createGenerationHandlers(
       generation.importPrompts(fileName, decode(content, encoding)),
     startGeneration: (input) => ({ jobId: generation.start(input) }),
     listPromptCandidates: ({ promptIds, modelId }) => generation.listPromptCandidates(promptIds, modelId),
+    labelCandidate: ({ candidateId, label }) => generation.labelCandidate(candidateId, label),
     listGenerationRuns: ({ limit }) => generation.listRuns(limit),
     getGenerationRun: ({ jobId }) => generation.getRun(jobId),
   };

@@ -23,7 +23,7 @@ import {
 } from '../../train/index';
 import type { EventBus } from '../jobs/event-bus';
 import type { JobContext, JobRunner } from '../jobs/job-runner';
-import { bothBadKtoRows } from './kto-both-bad';
+import { ktoExtraRows } from './kto-thumbs';
 import { defaultTrainSettings } from './train-defaults';
 import { deviceLine, halveMicroBatch, seriesOf, toTrainArgs } from './run-settings';
 import { loadTokenizer, runDirOf, trainerRows, writeRunPairs } from './run-files';
@@ -347,7 +347,7 @@ export function createTrainService(deps: TrainServiceDeps) {
     let jobId: number;
     try {
       const extra =
-        args.method === 'kto' ? bothBadKtoRows(db, datasetId, tokenizer.hasChatTemplate) : undefined;
+        args.method === 'kto' ? ktoExtraRows(db, datasetId, rows, tokenizer.hasChatTemplate) : undefined;
       await writeRunPairs(runDir, rows, tokenizer.hasChatTemplate, extra);
       jobId = launch(runId, args, false);
     } catch (error) {

@@ -3,6 +3,7 @@
 // produced, and sending one run's candidates to rating as pairs. Server messages are kept verbatim.
 import type { Job } from '../../../src-shared/api-jobs';
 import type {
+  CandidateLabel,
   GeneratedCandidateInfo,
   GenerationRun,
   GenerationRunSummary,
@@ -54,6 +55,8 @@ export class GenerationSession extends CallState {
   /** Where the last message belongs: beside the prompt inputs, or beside "Send to rating". */
   #messageAt = $state<'prompts' | 'send'>('prompts');
   settings = $state<SamplingForm>(samplingDefaults(undefined));
+  /** Thumbs changes of this session, newest last, each with the label it replaced (for Undo). */
+  #labelChanges = $state.raw<readonly { candidateId: number; previous: CandidateLabel | null }[]>([]);
 
   constructor(api: WorkbenchClient) {
     super();
@@ -344,6 +347,40 @@ export class GenerationSession extends CallState {
       `${totals.pairsAdded} pair(s) sent to rating from ${promptIds.length} prompt(s) of run ${this.#runId}; ` +
         `${totals.duplicatesSkipped} already there, ${totals.dropped} near-duplicate candidate(s) left out.` +
         (note ? ` Note: ${note}.` : ''),
+    );
+  }
+
+  get canUndoLabel(): boolean {
+    return this.#labelChanges.length > 0;
+  }
+
+  /** Thumbs up / down on one candidate (KTO's label); the same thumb again clears it. */
+  async toggleLabel(candidateId: number, label: CandidateLabel): Promise<void> {
+    const current = this.#results.flatMap((r) => r.candidates).find((c) => c.id === candidateId)?.label;
+    const next = current === label ? null : label;
+    const done = await this.run(() => this.#api.labelCandidate({ candidateId, label: next }));
+    if (!done) return;
+    this.#labelChanges = [...this.#labelChanges, { candidateId, previous: done.previous }];
+    this.#showLabel(candidateId, done.label);
+  }
+
+  /** Puts back the label the last thumbs change replaced. */
+  async undoLabel(): Promise<void> {
+    const last = this.#labelChanges.at(-1);
+    if (!last) return;
+    const done = await this.run(() =>
+      this.#api.labelCandidate({ candidateId: last.candidateId, label: last.previous }),
+    );
+    if (!done) return;
+    this.#labelChanges = this.#labelChanges.slice(0, -1);
+    this.#showLabel(last.candidateId, done.label);
+  }
+
+  #showLabel(candidateId: number, label: CandidateLabel | null): void {
+    this.#results = this.#results.map((r) =>
+      r.candidates.some((c) => c.id === candidateId)
+        ? { ...r, candidates: r.candidates.map((c) => (c.id === candidateId ? { ...c, label } : c)) }
+        : r,
     );
   }
 
