@@ -57,6 +57,7 @@ export const API_METHODS = [
   'getRun',
   'cancelRun',
   'resumeRun',
+  'getRoundPlan',
   'exportClusterBundle',
 ] as const;
 

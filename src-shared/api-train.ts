@@ -6,6 +6,30 @@ import { Run, RunDetail, RunMetricsEvent, TrainDefaults, TrainSettings } from '.
 
 const runInput = z.object({ runId: Id });
 
+/** Most prompts a next round samples from its dataset (as many as one generation job takes). */
+export const ROUND_PROMPTS_MAX = 1000;
+
+/**
+ * What "Next round" from a tuned version starts from: the round it makes (the version's depth in its
+ * lineage + 1), the lineage, the dataset of the run that trained it and that dataset's training prompts
+ * (held-out prompts never come back for sampling: they measure the rounds).
+ */
+export const RoundPlan = z.object({
+  modelId: Id,
+  modelName: z.string(),
+  round: z.number().int().min(2),
+  lineage: z.array(z.object({ id: Id, name: z.string() })),
+  runId: Id.nullable(),
+  datasetId: Id.nullable(),
+  datasetName: z.string().nullable(),
+  prompts: z.array(z.object({ promptId: Id, text: z.string() })).max(ROUND_PROMPTS_MAX),
+  /** Training prompts of the dataset past ROUND_PROMPTS_MAX, left out. */
+  promptsLeftOut: z.number().int().nonnegative(),
+  /** The dataset's held-out prompts, never sampled for a round. */
+  heldOutPrompts: z.number().int().nonnegative(),
+});
+export type RoundPlan = z.infer<typeof RoundPlan>;
+
 export const trainContract = {
   /** Settings sized from the dataset (token lengths, pair count) and the device, with the reasons. */
   getTrainDefaults: { input: z.object({ datasetId: Id, baseModelId: Id }), output: TrainDefaults },
@@ -24,6 +48,8 @@ export const trainContract = {
   cancelRun: { input: runInput, output: z.object({ cancelled: z.boolean() }) },
   /** Continues an interrupted or cancelled run from its last checkpoint, to the same result. */
   resumeRun: { input: runInput, output: z.object({ runId: Id, jobId: Id }) },
+  /** "Next round" from a tuned version: its lineage, round number and the prompts to sample again. */
+  getRoundPlan: { input: z.object({ modelId: Id }), output: RoundPlan },
 };
 
 export const trainEvents = {

@@ -26,6 +26,7 @@ import { runGeneration } from './generate/generate-job';
 import { createRatingExtras, type RatingExtras } from './labeling/rating-extras-service';
 import { createFrontier } from './compare/frontier';
 import { createRewardMargins } from './compare/reward-margins';
+import { createRoundPlans } from './train/round-plan';
 
 export interface ServicesContext {
   db: Database.Database;
@@ -109,6 +110,7 @@ export function createServices(
     generate: ctx.generate ?? runGeneration,
   });
   compare.markInterruptedAtStartup();
+  const roundPlans = createRoundPlans(ctx.db, modelsRepo);
 
   function requireAnnotator(annotatorId: number): void {
     if (!annotators.exists(annotatorId)) {
@@ -232,5 +234,6 @@ export function createServices(
       }),
     ),
     ...createBundleHandlers(ctx.db),
+    getRoundPlan: ({ modelId }) => roundPlans.plan(modelId),
   };
 }

@@ -417,7 +417,10 @@ export function createTrainService(deps: TrainServiceDeps) {
 export type TrainService = ReturnType<typeof createTrainService>;
 
 /** The training methods of the API contract. */
-export function createTrainHandlers(train: TrainService): Pick<ApiHandlers, keyof typeof trainContract> {
+/** The training methods of the contract; getRoundPlan is round-plan.ts's. */
+export function createTrainHandlers(
+  train: TrainService,
+): Pick<ApiHandlers, Exclude<keyof typeof trainContract, 'getRoundPlan'>> {
   return {
     getTrainDefaults: ({ datasetId, baseModelId }) => train.defaults(datasetId, baseModelId),
     startTraining: ({ datasetId, baseModelId, settings }) => train.start(datasetId, baseModelId, settings),
