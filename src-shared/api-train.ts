@@ -25,8 +25,8 @@ export const RoundPlan = z.object({
   prompts: z.array(z.object({ promptId: Id, text: z.string() })).max(ROUND_PROMPTS_MAX),
   /** Training prompts of the dataset past ROUND_PROMPTS_MAX, left out. */
   promptsLeftOut: z.number().int().nonnegative(),
-  /** The dataset's held-out prompts, never sampled for a round. */
-  heldOutPrompts: z.number().int().nonnegative(),
+  /** The dataset's held-out prompts, never sampled for a round (nor typed in as a new prompt). */
+  heldOutPromptIds: z.array(Id),
 });
 export type RoundPlan = z.infer<typeof RoundPlan>;
 

@@ -74,16 +74,17 @@ describe('getRoundPlan', () => {
       datasetId,
       datasetName: 'round one',
       promptsLeftOut: 0,
-      heldOutPrompts: heldOut.length,
     });
     expect(plan.prompts.map((p) => p.text)).toEqual(train);
     expect(plan.prompts.some((p) => heldOut.includes(p.text))).toBe(false);
+    expect(plan.heldOutPromptIds).toHaveLength(heldOut.length);
+    expect(plan.heldOutPromptIds.some((id) => plan.prompts.some((p) => p.promptId === id))).toBe(false);
   });
 
   it('counts the round from the lineage; a version trained elsewhere has no prompts to offer', async () => {
     const { round2, repo } = await lineageWithDataset();
     const plan = createRoundPlans(temp.db, repo).plan(round2.id);
-    expect(plan).toMatchObject({ round: 3, runId: null, datasetId: null, prompts: [], heldOutPrompts: 0 });
+    expect(plan).toMatchObject({ round: 3, runId: null, datasetId: null, prompts: [], heldOutPromptIds: [] });
     expect(plan.lineage.map((m) => m.name)).toEqual(['base', 'round 1', 'round 2']);
   });
 

@@ -51,7 +51,7 @@ export function createRoundPlans(db: Database.Database, models: Pick<ModelsRepo,
       datasetName: run?.datasetName ?? null,
       prompts: prompts.slice(0, ROUND_PROMPTS_MAX),
       promptsLeftOut: Math.max(0, prompts.length - ROUND_PROMPTS_MAX),
-      heldOutPrompts: heldOut.length,
+      heldOutPromptIds: heldOut.map((p) => p.promptId),
     };
   }
 

@@ -9,6 +9,7 @@ import type {
   GenerationRunSummary,
 } from '../../../src-shared/api-generate';
 import type { ModelVersion } from '../../../src-shared/api-models';
+import type { RoundPlan } from '../../../src-shared/api-train';
 import type { PairingStrategy } from '../../../src-shared/labeling-schemas';
 import type { WorkbenchClient, WorkbenchEvent } from './api/workbench-client';
 import { bytesToBase64 } from './download';
@@ -35,6 +36,10 @@ export interface PromptResults {
 }
 
 const RUNS_LISTED = 20;
+const MAX_RUN_PROMPTS = 1000;
+
+/** Where a next round's prompts come from: the version's dataset, new ones, or both. */
+export type RoundPromptSource = 'dataset' | 'new' | 'both';
 
 const FINISHED: ReadonlySet<Job['status']> = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -55,6 +60,8 @@ export class GenerationSession extends CallState {
   /** Where the last message belongs: beside the prompt inputs, or beside "Send to rating". */
   #messageAt = $state<'prompts' | 'send'>('prompts');
   settings = $state<SamplingForm>(samplingDefaults(undefined));
+  /** "Next round" from a tuned version (Models view): what it samples from; null for an ordinary run. */
+  #round = $state.raw<RoundPlan | null>(null);
   /** Thumbs changes of this session, newest last, each with the label it replaced (for Undo). */
   #labelChanges = $state.raw<readonly { candidateId: number; previous: CandidateLabel | null }[]>([]);
 
@@ -348,6 +355,71 @@ export class GenerationSession extends CallState {
         `${totals.duplicatesSkipped} already there, ${totals.dropped} near-duplicate candidate(s) left out.` +
         (note ? ` Note: ${note}.` : ''),
     );
+  }
+
+  get round(): RoundPlan | null {
+    return this.#round;
+  }
+
+  /** Starts a next round from a tuned version: its plan, and the version as the model to sample. */
+  async openRound(modelId: number): Promise<void> {
+    if (this.running) {
+      this.fail('A generation is running: wait for it or cancel it before starting a next round.');
+      return;
+    }
+    const plan = await this.run(() => this.#api.getRoundPlan({ modelId }));
+    if (!plan) return;
+    this.#round = plan;
+    this.selectModel(plan.modelId);
+    this.#setPrompts([]);
+  }
+
+  /**
+   * The round's prompts: its dataset's training prompts, new ones (stored like pasted prompts), or both.
+   * A new prompt that is one of the dataset's held-out prompts is left out: those measure the rounds.
+   */
+  async useRoundPrompts(source: RoundPromptSource, newText: string): Promise<boolean> {
+    const plan = this.#round;
+    if (!plan) return false;
+    const texts = source === 'dataset' ? [] : parsePastedPrompts(newText);
+    if (source !== 'dataset' && texts.length === 0) {
+      this.fail('Type or paste at least one new prompt (one per line).');
+      return false;
+    }
+    const fromDataset = source === 'new' ? [] : plan.prompts;
+    if (source === 'dataset' && fromDataset.length === 0) {
+      this.fail(
+        `"${plan.modelName}" has no dataset prompts here (it was not trained here): add new prompts.`,
+      );
+      return false;
+    }
+    const added = await this.run(async () =>
+      texts.length === 0 ? { promptIds: [], promptsAdded: 0 } : this.#api.addPrompts({ texts }),
+    );
+    if (!added) return false;
+    const typed = added.promptIds.map((promptId, i) => ({ promptId, text: texts[i] ?? '' }));
+    const kept = typed.filter((p) => !plan.heldOutPromptIds.includes(p.promptId));
+    const prompts = [...fromDataset, ...kept].filter(
+      (p, i, all) => all.findIndex((q) => q.promptId === p.promptId) === i,
+    );
+    if (prompts.length > MAX_RUN_PROMPTS) {
+      this.fail(`${prompts.length} prompts: one generation takes at most ${MAX_RUN_PROMPTS}.`);
+      return false;
+    }
+    if (prompts.length === 0) {
+      this.fail('Every new prompt is one of the held-out prompts, which never reach training.');
+      return false;
+    }
+    this.selectModel(plan.modelId);
+    this.#setPrompts(prompts);
+    const dropped = typed.length - kept.length;
+    this.#sayAt(
+      'prompts',
+      `${prompts.length} prompt(s) for round ${plan.round}: ${fromDataset.length} from the dataset, ` +
+        `${kept.length} new` +
+        (dropped > 0 ? `; ${dropped} held-out prompt(s) left out (they measure the rounds).` : '.'),
+    );
+    return true;
   }
 
   get canUndoLabel(): boolean {

@@ -22,3 +22,11 @@ export function parseRoute(hash: string): RouteId {
 export function routeHref(id: RouteId): string {
   return `#/${id}`;
 }
+
+/** A positive integer parameter of the hash's query (`#/generate?round=3` -> 3); null when absent or not one. */
+export function routeIdParam(hash: string, name: string): number | null {
+  const query = hash.split('?')[1];
+  if (query === undefined) return null;
+  const value = new URLSearchParams(query).get(name);
+  return value !== null && /^[1-9]\d{0,15}$/.test(value) ? Number(value) : null;
+}

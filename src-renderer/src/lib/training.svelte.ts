@@ -69,13 +69,44 @@ export class TrainingSession {
     return this.#runs.some((r) => r.status === 'running' || r.status === 'queued');
   }
 
-  async load(): Promise<void> {
+  /**
+   * The round a run from the picked model makes: for a tuned version, its lineage (base first) and the
+   * round number (a run from round r makes round r + 1); null for a base checkpoint.
+   */
+  get round(): { round: number; from: ModelVersion; base: ModelVersion } | null {
+    const from = this.#models.find((m) => m.id === this.#modelId);
+    if (!from || from.kind !== 'trained') return null;
+    const chain = [from];
+    for (let parent = from.parentId; parent !== null;) {
+      const found = this.#models.find((m) => m.id === parent);
+      if (!found || chain.includes(found)) break;
+      chain.unshift(found);
+      parent = found.parentId;
+    }
+    return { round: chain.length, from, base: chain[0] as ModelVersion };
+  }
+
+  /**
+   * `fromModelId` (the Train link of a next round, `#/train?from=<id>`): that tuned version is the model
+   * to train from, with the newest dataset that it was not itself trained on (the new round's ratings).
+   */
+  async load(fromModelId: number | null = null): Promise<void> {
     try {
       const [datasets, models] = await Promise.all([this.#api.listDatasets({}), this.#api.listModels({})]);
       this.#datasets = datasets;
       this.#models = models;
       this.#loaded = true;
       await this.refreshRuns();
+      const from = this.#models.find((m) => m.id === fromModelId && m.kind === 'trained');
+      if (from) {
+        const previous = this.#runs.filter((r) => r.outputModelId === from.id).map((r) => r.datasetId);
+        const usable = this.#datasets.filter((d) => d.stats.train > 0);
+        const fresh = usable.filter((d) => !previous.includes(d.id));
+        this.#modelId = from.id;
+        this.#datasetId = (fresh.at(-1) ?? usable.at(-1))?.id ?? null;
+      } else if (fromModelId !== null) {
+        this.#error = `No tuned version with id ${fromModelId} to train a next round from.`;
+      }
       const dataset = this.#datasets.find((d) => d.stats.train > 0);
       const model = this.#models.find((m) => m.kind !== 'trained') ?? this.#models[0];
       this.#datasetId ??= dataset?.id ?? null;
