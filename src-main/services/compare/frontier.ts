@@ -200,7 +200,7 @@ export function createFrontier(
     return { job: newest ?? null, frontier };
   }
 
-  return { start, latest, compute };
+  return { start, latest };
 }
 
 export type FrontierService = ReturnType<typeof createFrontier>;
