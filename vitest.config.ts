@@ -11,6 +11,8 @@ export default defineConfig({
     ],
     exclude: ['tests/e2e/**', 'node_modules/**'],
     testTimeout: 60_000,
+    // No optimized-model cache in the user's folder from tests (optimized-cache.test.ts gives its own).
+    env: { DPO_WORKBENCH_SESSION_CACHE: 'off' },
     pool: 'forks',
   },
 });

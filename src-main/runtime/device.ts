@@ -12,6 +12,15 @@ export interface SessionOptions {
   device?: DeviceRequest;
   /** Threads for one op (ORT intra-op); default: ORT's choice (all cores). */
   intraOpThreads?: number;
+  /** onnxruntime's graph optimization level; default 'all'. */
+  optimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Where onnxruntime writes the model as it optimized it (ONNX), for a later open at level 'disabled'. */
+  saveOptimizedTo?: string;
+  /**
+   * A folder of optimized models (optimized-cache.ts) for graph sessions on the CPU at level 'all': the
+   * first open saves its optimized model there, later opens of the same model skip the optimization.
+   */
+  cacheDir?: string;
 }
 
 /**
@@ -22,6 +31,10 @@ export interface ModelSource {
   model: string | Uint8Array;
   externalData?: { path: string; data: Uint8Array }[];
   extra?: Record<string, Record<string, string>>;
+  /** Overrides the session's optimization level (a model optimized already opens at 'disabled'). */
+  level?: SessionOptions['optimizationLevel'];
+  /** Overrides where the optimized model is saved. */
+  saveTo?: string;
 }
 
 export interface OpenedSession {
@@ -42,7 +55,13 @@ function create(
   const source = sourceFor(device);
   const ortOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: source.level ?? options.optimizationLevel ?? 'all',
+    ...((source.saveTo ?? options.saveOptimizedTo) === undefined
+      ? {}
+      : {
+          optimizedModelFilePath: source.saveTo ?? options.saveOptimizedTo,
+          logSeverityLevel: 3 as const, // not the warning that level 'all' is saved for this CPU only: it is
+        }),
     ...(options.intraOpThreads === undefined ? {} : { intraOpNumThreads: options.intraOpThreads }),
     ...(source.externalData ? { externalData: source.externalData } : {}),
     ...(source.extra ? { extra: source.extra } : {}),

@@ -11,6 +11,7 @@ export {
 export { fromOrt, toOrt, type Feeds, type HostTensor } from './host-tensor';
 export { graphModel, graphSource, type GraphModel } from './graph-model';
 export { EngineSession } from './session';
+export { cachedModel, defaultSessionCacheDir, optimizedModelPath } from './optimized-cache';
 export { SessionWorker, type RunOptions } from './worker-client';
 export type { OpenResult } from './worker-protocol';
 export { CUDA_KERNELS, type CudaKernel, type OnnxTypeName } from './cuda-kernels';

@@ -3,6 +3,7 @@ import type * as ort from 'onnxruntime-node';
 import { openSession, type Device, type SessionOptions } from './device';
 import { graphSource, type GraphModel } from './graph-model';
 import { fromOrt, toOrt, type Feeds } from './host-tensor';
+import { cachedModel, type CachedModel } from './optimized-cache';
 
 export class EngineSession {
   private constructor(
@@ -22,11 +23,32 @@ export class EngineSession {
   /** Opens a graph model (graphModel); its weights are the caller's arrays, used in place, never copied. */
   static async openGraph(model: GraphModel, options: SessionOptions = {}): Promise<EngineSession> {
     let bound: Feeds = {};
-    const opened = await openSession((device) => {
-      const source = graphSource(model, device);
-      bound = source.bound;
-      return source;
-    }, options);
+    let cached: CachedModel | undefined;
+    const useCache = options.cacheDir !== undefined && (options.optimizationLevel ?? 'all') === 'all';
+    const open = () =>
+      openSession((device) => {
+        const source = graphSource(model, device);
+        bound = source.bound;
+        cached =
+          useCache && device === 'cpu' && typeof source.model !== 'string'
+            ? cachedModel(options.cacheDir as string, source.model)
+            : undefined;
+        if (!cached) return source;
+        return {
+          ...source,
+          model: cached.model,
+          ...(cached.level ? { level: cached.level } : {}),
+          ...(cached.saveTo ? { saveTo: cached.saveTo } : {}),
+        };
+      }, options);
+    let opened: Awaited<ReturnType<typeof openSession>>;
+    try {
+      opened = await open();
+    } catch (error) {
+      if (!cached?.failed()) throw error;
+      opened = await open(); // the cached file would not open: removed, so this opens the emitted model
+    }
+    cached?.opened();
     return new EngineSession(opened.session, opened.device, opened.reason, bound);
   }
 

@@ -2,7 +2,7 @@
 // emitted in memory and the frozen weights stay the checkpoint's own arrays, fed to every session of the
 // run (reference, step, eval) without a copy and without a scratch file.
 import type { Graph } from '../engine/index';
-import { EngineSession, graphModel, type DeviceRequest, type HostTensor } from '../runtime/index';
+import { EngineSession, graphModel, type HostTensor, type SessionOptions } from '../runtime/index';
 
 export interface OpenedGraph {
   session: EngineSession;
@@ -13,7 +13,7 @@ export interface OpenedGraph {
 export async function openGraph(
   graph: Graph,
   _name: string,
-  options: { device?: DeviceRequest; intraOpThreads?: number } = {},
+  options: SessionOptions = {},
 ): Promise<OpenedGraph> {
   const model = graphModel(graph, { cpuOnly: options.device === 'cpu' });
   const session = await EngineSession.openGraph(model, options);
