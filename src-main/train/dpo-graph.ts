@@ -6,11 +6,14 @@
 import {
   add,
   buildTrainStep,
+  cast,
   gather,
   grad,
   Graph,
   mul,
   reduceSum,
+  stopGradient,
+  where,
   type OptimizerConfig,
   type Tensor,
   type TrainStep,
@@ -58,6 +61,8 @@ interface DpoForward {
   loss: Tensor;
   metrics: Record<string, Tensor>;
   params: Tensor[];
+  /** The policy's sequence log-probs (2B). */
+  sequenceLogps: Tensor;
 }
 
 /**
@@ -97,14 +102,23 @@ function dpoForward(spec: DpoGraphSpec, differentiable: boolean): DpoForward {
   const chosenRows = g.input('chosen_rows', 'int64', ['pairs']); // (B) = 0..B-1
   const rejectedRows = g.input('rejected_rows', 'int64', ['pairs']); // (B) = B..2B-1
   const objective = OBJECTIVES[spec.method];
-  const reference = objective.reference
-    ? ([g.input('ref_chosen', 'float32', ['pairs']), g.input('ref_rejected', 'float32', ['pairs'])] as const)
+  const policy = [gather(seqLogps, chosenRows, 0), gather(seqLogps, rejectedRows, 0)] as const; // (B) each
+  // ref_from_policy (B), 1 where a pair's reference is the policy itself: the first step of a fresh run,
+  // where the adapter is still the reference's (a constant there: stopGradient, as a fed reference is).
+  const fromPolicy = objective.reference
+    ? cast(g.input('ref_from_policy', 'float32', ['pairs']), 'bool')
+    : undefined; // (B)
+  const reference = fromPolicy
+    ? ([
+        where(fromPolicy, stopGradient(policy[0]), g.input('ref_chosen', 'float32', ['pairs'])),
+        where(fromPolicy, stopGradient(policy[1]), g.input('ref_rejected', 'float32', ['pairs'])),
+      ] as const)
     : undefined; // (B) each
   const labels = objective.labels ? g.input('labels', 'float32', ['pairs']) : undefined; // (B)
   const weights = spec.pairWeights ? g.input('pair_weights', 'float32', ['pairs']) : undefined; // (B)
   const { loss, metrics } = objective.build(
     {
-      policy: [gather(seqLogps, chosenRows, 0), gather(seqLogps, rejectedRows, 0)], // (B) each
+      policy,
       ...(reference ? { reference } : {}),
       lengths: [gather(lengths, chosenRows, 0), gather(lengths, rejectedRows, 0)],
       ...(labels ? { labels } : {}),
@@ -112,7 +126,7 @@ function dpoForward(spec: DpoGraphSpec, differentiable: boolean): DpoForward {
     },
     spec.loss,
   );
-  return { graph: g, loss, metrics, params: g.trainableParams() };
+  return { graph: g, loss, metrics, params: g.trainableParams(), sequenceLogps: seqLogps };
 }
 
 /** One graph: inputs params, optimizer state, lr and the batch; outputs `<slot>.next`, loss, grad_norm, metrics. */
@@ -128,6 +142,7 @@ export function buildFusedStep(
     ...(maxGradNorm > 0 ? { maxGradNorm } : {}),
     metrics: f.metrics,
   });
+  f.graph.output('sequence_logps', f.sequenceLogps); // the first step's reference, where it scores its own
   return { graph: f.graph, step };
 }
 
@@ -138,6 +153,7 @@ export function buildGradGraph(spec: DpoGraphSpec): Graph {
   f.params.forEach((p, i) => f.graph.output(`${p.name}.grad`, grads[i] as Tensor));
   f.graph.output('loss', f.loss);
   for (const [name, metric] of Object.entries(f.metrics)) f.graph.output(name, metric);
+  f.graph.output('sequence_logps', f.sequenceLogps);
   return f.graph;
 }
 

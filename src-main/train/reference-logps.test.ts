@@ -1,5 +1,6 @@
 // Reference log-probs from a cache (a second run scores nothing and trains to the same adapter), keys that
-// follow truncation, a dataset's own split, pair weights (exact under accumulation) and the SFT term.
+// follow truncation, the first step scoring its own pairs, a dataset's own split, pair weights (exact under
+// accumulation) and the SFT term.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import {
   modelHash,
   pairKeys,
   referenceHash,
+  referenceLogps,
   type CachedLogp,
   type ReferenceLogpCache,
   type ReferenceModel,
@@ -149,6 +151,59 @@ describe('reference choice and the cache', () => {
     );
     expect([again.info.cachedPairs, again.info.scoredPairs]).toEqual([4, 0]);
     expect(again.result.last?.loss).toBe(init.result.last?.loss);
+  });
+});
+
+describe("the first step scores its own pairs' reference", () => {
+  it('as a separate reference pass does (same numbers into the cache), and the step starts from h = 0', async () => {
+    const cache = new MemoryCache();
+    const rows: Record<string, number>[] = [];
+    const first = await run(
+      { batchSize: 2, maxSteps: 2 },
+      { referenceCache: cache, onLog: (row) => rows.push(row) },
+    );
+    expect([first.info.cachedPairs, first.info.scoredPairs]).toEqual([0, 4]);
+    expect(cache.rows.size).toBe(8); // 2 pairs from the first step, 2 from the pass before it
+    // the policy is its own reference in the first step: every reward and the margin exactly 0, loss ln 2
+    expect([rows[0]?.['rewards/chosen'], rows[0]?.['rewards/margins']]).toEqual([0, 0]);
+    expect(rows[0]?.loss).toBe(Math.fround(Math.log(2)));
+    // every pair scored by a separate pass of the reference graph, as before the first step learned it
+    const modules = loraModules(MODEL.config, LLAMA_TARGET_MODULES);
+    const separate = await referenceLogps(
+      {
+        kind: 'base',
+        config: MODEL.config,
+        weights: MODEL.weights,
+        modules,
+        lora: { r: 8, alpha: 16 },
+        state: baseReferenceState(initLoraState(modules, 8, new Rng(1))),
+      },
+      PAIRS,
+      { collate: { padTokenId: 0, maxLength: 1024 }, batchSize: 4, device: 'cpu', headChunks: 1 },
+    );
+    const hash = [...cache.rows.keys()][0]?.split('/')[0] as string;
+    PAIRS.forEach((pair, i) => {
+      pairKeys(pair, 1024).forEach((key, side) => {
+        const cached = cache.rows.get(`${hash}/${key}`)?.logp as number;
+        const expected = separate.refs[i]?.[side] as number;
+        expect(Math.abs(cached - expected)).toBeLessThanOrEqual(1e-5 * Math.abs(expected));
+      });
+    });
+  });
+
+  it('with every pair in the first step there is no reference pass before it', async () => {
+    const events: string[] = [];
+    const cache = new MemoryCache();
+    const put = cache.put.bind(cache);
+    cache.put = (model, entries) => {
+      events.push(`put ${entries.size}`);
+      return put(model, entries);
+    };
+    await run(
+      { batchSize: 4, maxSteps: 1 },
+      { referenceCache: cache, onStart: () => events.push('start'), onLog: () => events.push('step') },
+    );
+    expect(events).toEqual(['start', 'put 8', 'step']); // scored by the step, stored before its row is logged
   });
 });
 

@@ -91,21 +91,33 @@ export function pairKeys(example: PairExample, maxLength: number | undefined): [
 }
 
 export interface ReferenceResult {
-  /** [chosen, rejected] log-probs per example, in order. */
+  /** [chosen, rejected] log-probs per example, in order; [] for a pair left to the first step. */
   refs: number[][];
-  /** Pairs answered by the cache, and pairs scored now. */
+  /** Pairs answered by the cache, and pairs scored for this run (here or by its first step). */
   cachedPairs: number;
   scoredPairs: number;
+  /** Stores what the first step scored of the pairs left to it (in the cache; the runner keeps refs). */
+  store(scored: ReadonlyMap<number, readonly [CachedLogp, CachedLogp]>): Promise<void>;
 }
 
 /**
- * Reference log-probs of every example: from `cache` where both sides are cached, the rest scored through
- * the policy's graph with the reference's LoRA tensors, `batchSize` pairs per run, written back to the cache.
+ * Reference log-probs of every example: from `cache` where both sides are cached, those of `firstStep` (the
+ * pairs of a fresh run's first step, whose adapter is still the reference's) left to that step, which
+ * scores them in its own forward pass, and the rest scored here through the policy's graph with the
+ * reference's LoRA tensors, `batchSize` pairs per run. Everything scored goes back to the cache.
  */
 export async function referenceLogps(
   reference: ReferenceModel,
   examples: readonly PairExample[],
-  options: { collate: CollateOptions; batchSize: number; device: DeviceRequest; headChunks: number },
+  options: {
+    collate: CollateOptions;
+    batchSize: number;
+    device: DeviceRequest;
+    headChunks: number;
+    firstStep?: readonly number[];
+    /** onnxruntime's optimized models (optimized-cache.ts). */
+    cacheDir?: string;
+  },
   cache?: ReferenceLogpCache,
 ): Promise<ReferenceResult> {
   const keys = examples.map((e) => pairKeys(e, options.collate.maxLength));
@@ -116,12 +128,25 @@ export async function referenceLogps(
     const rejected = found.get(r);
     return chosen && rejected ? [chosen.logp, rejected.logp] : [];
   });
-  const missing = refs.flatMap((r, i) => (r.length === 0 ? [i] : []));
-  if (missing.length === 0) return { refs, cachedPairs: examples.length, scoredPairs: 0 };
+  const leftToStep = new Set((options.firstStep ?? []).filter((i) => refs[i]?.length === 0));
+  const store = async (scored: ReadonlyMap<number, readonly [CachedLogp, CachedLogp]>): Promise<void> => {
+    const fresh = new Map<string, CachedLogp>();
+    for (const [i, sides] of scored) {
+      if (!leftToStep.has(i)) continue;
+      sides.forEach((side, s) => {
+        if (Number.isFinite(side.logp)) fresh.set((keys[i] as [string, string])[s] as string, side);
+      });
+    }
+    if (cache && fresh.size > 0) await cache.put(hash, fresh);
+  };
+  const missing = refs.flatMap((r, i) => (r.length === 0 && !leftToStep.has(i) ? [i] : []));
+  const scoredPairs = missing.length + leftToStep.size;
+  const result = { refs, cachedPairs: examples.length - scoredPairs, scoredPairs, store };
+  if (missing.length === 0) return result;
   const opened = await openGraph(
     buildReferenceGraph({ ...reference, headChunks: options.headChunks }),
     'reference',
-    { device: options.device },
+    { device: options.device, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) },
   );
   const fresh = new Map<string, CachedLogp>();
   try {
@@ -166,5 +191,5 @@ export async function referenceLogps(
     await opened.close();
   }
   if (cache && fresh.size > 0) await cache.put(hash, fresh);
-  return { refs, cachedPairs: examples.length - missing.length, scoredPairs: missing.length };
+  return result;
 }

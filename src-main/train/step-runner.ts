@@ -1,7 +1,7 @@
 // The sessions of a DPO run and the tensors they pass around: one optimizer step (fused, or micro-batch
 // gradients accumulated then one update run), evaluation, and the values a checkpoint stores.
 import type { OptimizerConfig, StateSlot } from '../engine/index';
-import type { Device, Feeds } from '../runtime/index';
+import type { Device, Feeds, SessionOptions } from '../runtime/index';
 import type { CheckpointTensor } from './checkpoint';
 import { collatePairs, type CollateOptions, type PairExample } from './collate';
 import {
@@ -42,13 +42,17 @@ function batchFeeds(
     ...(refs
       ? {
           ref_chosen: f32(
-            Float32Array.from(refs, (r) => r[0] as number),
+            Float32Array.from(refs, (r) => r[0] ?? 0),
             [b],
           ), // (B)
           ref_rejected: f32(
-            Float32Array.from(refs, (r) => r[1] as number),
+            Float32Array.from(refs, (r) => r[1] ?? 0),
             [b],
           ),
+          ref_from_policy: f32(
+            Float32Array.from(refs, (r) => (r.length === 0 ? 1 : 0)),
+            [b],
+          ), // (B) 1: not scored yet, the first step takes the policy's own (its adapter is the reference's)
         }
       : {}),
     input_ids: i64(batch.inputIds, batch.dims), // (2B, T)
@@ -81,6 +85,16 @@ export interface StepResult {
   tokens: number;
   /** The updated LoRA tensors and optimizer state, not yet adopted (checked for NaN first). */
   next: Map<string, Float32Array>;
+  /**
+   * Reference log-probs this step scored itself (rows whose reference was not given: the first step of a
+   * fresh run), by example index: [chosen, rejected], each with its completion tokens.
+   */
+  scoredReferences: Map<number, [ScoredLogp, ScoredLogp]>;
+}
+
+export interface ScoredLogp {
+  logp: number;
+  tokens: number;
 }
 
 /** A KTO example's label; an example without one cannot train KTO. */
@@ -96,8 +110,12 @@ export class StepRunner {
     readonly slots: readonly StateSlot[],
     private readonly data: {
       examples: readonly PairExample[];
-      /** Reference log-probs [chosen, rejected] per example; absent for an objective without a reference. */
-      refs?: readonly number[][];
+      /**
+       * Reference log-probs [chosen, rejected] per example; absent for an objective without a reference. An
+       * empty entry is scored by the step that first trains on it, which must be the run's first step (the
+       * adapter still the reference's); the runner fills it in then.
+       */
+      refs?: number[][];
       collate: CollateOptions;
       pairWeights?: boolean;
       headChunks?: number;
@@ -113,10 +131,15 @@ export class StepRunner {
     spec: DpoGraphSpec,
     args: TrainArgs,
     data: StepRunner['data'],
-    options: { withEval: boolean; optimizerState: Map<string, Float32Array> },
+    options: {
+      withEval: boolean;
+      optimizerState: Map<string, Float32Array>;
+      /** onnxruntime settings of the sessions besides the device (graph optimization level). */
+      session?: Omit<SessionOptions, 'device'>;
+    },
   ): Promise<StepRunner> {
     const optimizer = optimizerConfig(args);
-    const device = { device: args.device };
+    const device = { ...options.session, device: args.device };
     const fused = args.gradAccum === 1;
     const built = fused
       ? buildFusedStep(spec, optimizer, args.maxGradNorm)
@@ -196,8 +219,15 @@ export class StepRunner {
     return total > 0 ? part / total : micro.length / rows.length;
   }
 
-  private batch(rows: readonly number[]) {
+  private batch(rows: readonly number[], allowPending = false) {
     const { examples, refs, collate } = this.data;
+    if (refs && !allowPending) {
+      const pending = rows.find((r) => refs[r]?.length === 0);
+      if (pending !== undefined)
+        throw new Error(
+          `pair ${pending + 1} has no reference log-probs (only the first step scores its own)`,
+        );
+    }
     const picked = rows.map((r) => examples[r] as PairExample);
     const batch = collatePairs(picked, collate);
     const labels = this.objective.labels
@@ -215,16 +245,45 @@ export class StepRunner {
     };
   }
 
-  /** One optimizer step on `rows` (indices into the examples) at learning rate `lr`. */
-  async step(rows: readonly number[], lr: number): Promise<StepResult> {
+  /**
+   * The reference log-probs a (micro-)batch scored for its rows that had none: its own sequence log-probs,
+   * the policy's before any update (= the reference's: the first step of a fresh run).
+   */
+  private scored(
+    rows: readonly number[],
+    batch: ReturnType<typeof collatePairs>,
+    out: Feeds,
+    into: StepResult['scoredReferences'],
+  ): void {
+    const refs = this.data.refs;
+    if (!refs) return;
+    const logps = out.sequence_logps?.data as Float32Array; // (2B)
+    rows.forEach((r, j) => {
+      if (refs[r]?.length !== 0) return;
+      const k = rows.length + j;
+      const entry: [ScoredLogp, ScoredLogp] = [
+        { logp: logps[j] as number, tokens: batch.completionTokens[j] as number },
+        { logp: logps[k] as number, tokens: batch.completionTokens[k] as number },
+      ];
+      into.set(r, entry);
+    });
+  }
+
+  /**
+   * One optimizer step on `rows` (indices into the examples) at learning rate `lr`. Rows without reference
+   * log-probs take the policy's own; only the first step of a run (`first`) may have them.
+   */
+  async step(rows: readonly number[], lr: number, first = false): Promise<StepResult> {
     const lrFeed = { lr: f32(Float32Array.of(lr), []) };
     let metrics: Record<string, number>;
     let tokens = 0;
     let out: Feeds;
+    const scoredReferences: StepResult['scoredReferences'] = new Map();
     if (!this.sessions.grad) {
-      const { batch, feeds } = this.batch(rows);
+      const { batch, feeds } = this.batch(rows, first);
       tokens = batch.tokens;
       out = await this.sessions.step.session.run({ ...this.feeds(this.values.keys()), ...lrFeed, ...feeds });
+      this.scored(rows, batch, out, scoredReferences);
       metrics = combineParts(this.objective, [
         { values: valuesOf(this.objective, out), lossShare: 1, countShare: 1 },
       ]);
@@ -237,9 +296,10 @@ export class StepRunner {
       const parts = [];
       for (let m = 0; m < rows.length; m += this.microSize) {
         const micro = rows.slice(m, m + this.microSize);
-        const { batch, feeds } = this.batch(micro);
+        const { batch, feeds } = this.batch(micro, first);
         tokens += batch.tokens;
         const g = await this.sessions.grad.session.run({ ...this.feeds(this.paramNames), ...feeds });
+        this.scored(micro, batch, g, scoredReferences);
         const share = this.share(micro, rows);
         for (const [k, acc] of grads) {
           const d = g[`${k}.grad`]?.data as Float32Array;
@@ -257,7 +317,7 @@ export class StepRunner {
       });
     }
     const next = new Map(this.slots.map((s) => [s.input, out[s.output]?.data as Float32Array]));
-    return { metrics, gradNorm: scalarOf(out, 'grad_norm'), tokens, next };
+    return { metrics, gradNorm: scalarOf(out, 'grad_norm'), tokens, next, scoredReferences };
   }
 
   /** Loss and metrics over `rows` with the current adapter, `eval_`-prefixed (means over the pairs). */
@@ -279,6 +339,12 @@ export class StepRunner {
   }
 
   /** The LoRA tensors (state) and the optimizer state, as the checkpoint stores them. */
+  /** Adopts reference log-probs the first step scored (after the step is kept). */
+  adoptReferences(scored: StepResult['scoredReferences']): void {
+    for (const [row, [chosen, rejected]] of scored)
+      if (this.data.refs) this.data.refs[row] = [chosen.logp, rejected.logp];
+  }
+
   checkpointTensors(): {
     adapter: Record<string, CheckpointTensor>;
     optimizer: Record<string, CheckpointTensor>;

@@ -6,7 +6,7 @@ import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { writeSafetensors, type Checkpoint as ModelCheckpoint } from '../models/index';
-import type { Device } from '../runtime/index';
+import { defaultSessionCacheDir, type Device } from '../runtime/index';
 import {
   readCheckpoint,
   recoverCheckpoint,
@@ -47,6 +47,11 @@ export interface TrainDpoInput {
    * `args.reference` 'init', the starting adapter; and by the tokens scored).
    */
   referenceCache?: ReferenceLogpCache;
+  /**
+   * Where onnxruntime's optimized models of the run's graphs are kept between runs (optimized-cache.ts);
+   * default defaultSessionCacheDir(), null for none.
+   */
+  sessionCacheDir?: string | null;
   /** Abort after the current step: a checkpoint is written and the run ends 'cancelled'. */
   signal?: AbortSignal;
   /** Fault points inside each checkpoint write (tests kill the run there). */
@@ -104,6 +109,16 @@ function longestSequence(examples: readonly PairExample[], maxLength: number): n
   for (const e of examples)
     longest = Math.max(longest, e.prompt.length + Math.max(e.chosen.length, e.rejected.length));
   return Math.min(longest, maxLength);
+}
+
+/** Whether two LoRA states hold the same numbers (the policy still is its reference). */
+function sameTensors(a: LoraState, b: LoraState): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, x] of a) {
+    const y = b.get(name);
+    if (!y || y.length !== x.length || x.some((v, i) => v !== y[i])) return false;
+  }
+  return true;
 }
 
 /** A step produced NaN or Inf; nothing of it was kept. */
@@ -277,16 +292,38 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
 
   for (const warning of unusualSettings(args)) input.onWarning?.(warning);
 
+  // The first step's rows, drawn before the reference pass: until the first update the policy is the
+  // reference (a fresh adapter's B = 0 against the base, or the starting adapter against itself), so the
+  // first step scores its own pairs' reference log-probs in its forward pass instead of a pass of its own.
+  let drawnAt = -1; // the step whose epoch permutation is drawn already
+  const rowsOf = (at: number): number[] => {
+    if (at % stepsPerEpoch === 0 && drawnAt !== at) {
+      order = epochRng.permutation(trainRows.length); // a new epoch
+      drawnAt = at;
+    }
+    const from = (at % stepsPerEpoch) * args.batchSize;
+    return order.slice(from, from + args.batchSize).map((i) => trainRows[i] as number);
+  };
+  const cacheDir = input.sessionCacheDir === undefined ? defaultSessionCacheDir() : input.sessionCacheDir;
+  const firstStep = step === 0 && step < totalSteps && sameTensors(state, referenceState) ? rowsOf(0) : [];
+
   // ---- reference log-probs through the policy's graph, computed once (or from the cache); none for an
   // objective without a reference (ORPO: one model, one forward less per step) ----
   const reference = OBJECTIVES[args.method].reference
     ? await referenceLogps(
         { kind: referenceKind, config, weights: model.weights, modules, lora, state: referenceState },
         examples,
-        { collate, batchSize: memory.microBatch, device: args.device, headChunks: memory.headChunks },
+        {
+          collate,
+          batchSize: memory.microBatch,
+          device: args.device,
+          headChunks: memory.headChunks,
+          firstStep,
+          ...(cacheDir ? { cacheDir } : {}),
+        },
         input.referenceCache,
       )
-    : { refs: undefined, cachedPairs: 0, scoredPairs: 0 };
+    : { refs: undefined, cachedPairs: 0, scoredPairs: 0, store: async () => undefined };
 
   const spec = {
     config,
@@ -317,7 +354,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
       pairWeights: args.pairWeights,
       headChunks: memory.headChunks,
     },
-    { withEval: evalCount > 0, optimizerState },
+    { withEval: evalCount > 0, optimizerState, ...(cacheDir ? { session: { cacheDir } } : {}) },
   );
   try {
     const { device, reason } = runner.session;
@@ -337,14 +374,12 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     // ---- the loop: one optimizer step per iteration ----
     for (; step < totalSteps; step++) {
       const started = performance.now();
-      if (step % stepsPerEpoch === 0) order = epochRng.permutation(trainRows.length); // a new epoch
-      const at = (step % stepsPerEpoch) * args.batchSize;
-      const rows = order.slice(at, at + args.batchSize).map((i) => trainRows[i] as number);
+      const rows = rowsOf(step);
       const lr = learningRate(
         { kind: args.schedule, lr: args.lr, totalSteps, warmupRatio: args.warmupRatio },
         step,
       );
-      const result = await runner.step(rows, lr); // forward, backward, clip, update
+      const result = await runner.step(rows, lr, step === 0); // forward, backward, clip, update
       const bad = firstNotFinite(result.metrics.loss as number, result.gradNorm, result.next);
       if (bad) {
         const kept = await readCheckpoint(checkpointDir);
@@ -357,6 +392,10 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
         );
       }
       for (const [k, v] of result.next) runner.values.set(k, v);
+      if (result.scoredReferences.size > 0) {
+        runner.adoptReferences(result.scoredReferences);
+        await reference.store(result.scoredReferences);
+      }
       const seconds = (performance.now() - started) / 1000;
       last = {
         step: step + 1,
