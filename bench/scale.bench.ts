@@ -3,8 +3,10 @@
 // projection, no --grad-accum (the memory plan picks the micro-batch), run through the CLI under
 // /usr/bin/time -v. Prints setup seconds (start to the first step), step seconds, the plan the run chose,
 // the RSS when training starts (what setup holds) and the peak RSS. Targets: <= 6 GB for 0.5B, <= 9 GB for 1B.
+// Each model's run starts with an empty optimized-model cache (a first run); BENCH_WARM=1 runs it again on
+// that cache (every later run of the same model and shapes).
 // Run: npm run bench:scale   (BENCH_MODELS default both, comma-separated; BENCH_STEPS default 2;
-//                              BENCH_MAX_MEMORY passes --max-memory GB)
+//                              BENCH_MAX_MEMORY passes --max-memory GB; BENCH_WARM=1)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -37,6 +39,8 @@ function writePairs(path: string, vocab: number): void {
 
 interface ScaleResult {
   model: KnownModel;
+  /** 'cold': an empty optimized-model cache; 'warm': the cache a run before filled. */
+  cache: 'cold' | 'warm';
   parameters: number;
   setupSeconds: number;
   stepSeconds: number[];
@@ -46,7 +50,12 @@ interface ScaleResult {
 }
 
 /** Runs the CLI under /usr/bin/time -v, timing its stderr lines as they arrive. */
-async function trainRun(model: KnownModel, dir: string, parameters: number): Promise<ScaleResult> {
+async function trainRun(
+  model: KnownModel,
+  dir: string,
+  parameters: number,
+  cache: ScaleResult['cache'],
+): Promise<ScaleResult> {
   const args = [
     '-v',
     process.execPath,
@@ -78,7 +87,10 @@ async function trainRun(model: KnownModel, dir: string, parameters: number): Pro
     ...(process.env.BENCH_MAX_MEMORY ? ['--max-memory', process.env.BENCH_MAX_MEMORY] : []),
   ];
   const started = performance.now();
-  const child = spawn('/usr/bin/time', args, { stdio: ['ignore', 'inherit', 'pipe'] });
+  const child = spawn('/usr/bin/time', args, {
+    stdio: ['ignore', 'inherit', 'pipe'],
+    env: { ...process.env, DPO_WORKBENCH_SESSION_CACHE: join(dir, 'sessions') },
+  });
   let setupSeconds = Number.NaN;
   let plan = '';
   let peakKb = 0;
@@ -103,6 +115,7 @@ async function trainRun(model: KnownModel, dir: string, parameters: number): Pro
   const stepSeconds = stepAt.map((t, i) => t - (i === 0 ? setupSeconds : (stepAt[i - 1] as number)));
   return {
     model,
+    cache,
     parameters,
     setupSeconds,
     stepSeconds,
@@ -134,21 +147,25 @@ async function main(): Promise<void> {
       );
       writePairs(join(dir, 'pairs.jsonl'), KNOWN_CONFIGS[model]().vocab_size);
       console.error(`${model}: ${(parameters / 1e6).toFixed(0)}M parameters written as bf16; training`);
-      results.push(await trainRun(model, dir, parameters));
+      results.push(await trainRun(model, dir, parameters, 'cold'));
+      if (process.env.BENCH_WARM === '1') {
+        rmSync(join(dir, 'out'), { recursive: true, force: true }); // a new run, not a resume
+        results.push(await trainRun(model, dir, parameters, 'warm'));
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
   console.log('');
   console.log(
-    '| model | params | setup s | step s | plan | RSS at start GB | peak RSS GB | target GB | load (1/5/15 min, at end) |',
+    '| model | params | cache | setup s | step s | plan | RSS at start GB | peak RSS GB | target GB | load (1/5/15 min, at end) |',
   );
   console.log(
-    '| ----- | -----: | ------: | -----: | ---- | --------------: | ----------: | --------: | ------------------------- |',
+    '| ----- | -----: | ----- | ------: | -----: | ---- | --------------: | ----------: | --------: | ------------------------- |',
   );
   for (const r of results)
     console.log(
-      `| ${r.model} | ${(r.parameters / 1e6).toFixed(0)}M | ${r.setupSeconds.toFixed(1)} | ` +
+      `| ${r.model} | ${(r.parameters / 1e6).toFixed(0)}M | ${r.cache} | ${r.setupSeconds.toFixed(1)} | ` +
         `${r.stepSeconds.map((s) => s.toFixed(1)).join(', ')} | ` +
         `${r.plan.replace(/^memory plan: /, '').replace(/; RSS now .*$/, '')} | ` +
         `${/RSS now ([\d.]+) GB/.exec(r.plan)?.[1] ?? '-'} | ${r.peakRssGb.toFixed(2)} | ${TARGET_GB[r.model]} | ${r.load} |`,
