@@ -2,6 +2,8 @@
 // equals the scoring graph for fixed batches; this checks what the decoder adds: one session for prefill and
 // decode, forked prompt caches, batches of rows of different lengths from several prompts that shrink as
 // candidates end, and the worker thread. Each candidate's summed log-prob must equal the scoring graph's.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, buildScoringGraph, type Checkpoint } from '../models/index';
@@ -146,6 +148,30 @@ describe('OnnxDecoder errors', () => {
       await expect(decoder.decode([cache], [4])).rejects.toThrow('used after it was released');
     } finally {
       await decoder.close();
+    }
+  });
+
+  it("reopens from onnxruntime's saved optimized model with the same logits", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'decoder-cache-'));
+    const before = process.env.DPO_WORKBENCH_SESSION_CACHE;
+    process.env.DPO_WORKBENCH_SESSION_CACHE = dir;
+    try {
+      const logits: Float32Array[] = [];
+      for (const _ of ['saves', 'reopens']) {
+        const decoder = await OnnxDecoder.open(loadCheckpoint(join(FIXTURES, 'llama')), { device: 'cpu' });
+        try {
+          const { logits: first, cache } = await decoder.prefill([5, 6, 7]);
+          logits.push(first, ...(await decoder.decode([cache], [9])));
+        } finally {
+          await decoder.close();
+        }
+        expect(readdirSync(dir).filter((f) => f.endsWith('.onnx'))).toHaveLength(1);
+      }
+      expect(logits[2]).toEqual(logits[0]);
+      expect(logits[3]).toEqual(logits[1]);
+    } finally {
+      process.env.DPO_WORKBENCH_SESSION_CACHE = before;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -12,6 +12,7 @@ import {
   type ModelConfig,
 } from '../models/index';
 import {
+  defaultSessionCacheDir,
   graphModel,
   SessionWorker,
   type Device,
@@ -75,8 +76,10 @@ export class OnnxDecoder implements DecoderModel<OnnxCache> {
     });
     const worker = new SessionWorker();
     try {
+      const cacheDir = defaultSessionCacheDir(); // onnxruntime's optimized model, kept for the next open
       const settings = {
         device: options.device ?? 'auto',
+        ...(cacheDir ? { cacheDir } : {}),
         ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
       };
       const model = graphModel(graph, { cpuOnly: settings.device === 'cpu' });
