@@ -25,11 +25,13 @@ import { baseReferenceState } from '../src-main/train/reference-logps';
 import { Rng } from '../src-main/train/rng';
 import { optimizerConfig } from '../src-main/train/step-runner';
 import { TRAIN_DEFAULTS } from '../src-main/train/train-args';
-import { qwen25_05bConfig, writeRandomCheckpoint } from './random-checkpoint';
+import { KNOWN_CONFIGS, writeRandomCheckpoint, type KnownModel } from './random-checkpoint';
 
-const LAYERS = Number(process.env.BENCH_LAYERS ?? 24);
+const LAYERS = Number(process.env.BENCH_LAYERS);
 const LEVEL = (process.env.BENCH_LEVEL ?? 'all') as NonNullable<SessionOptions['optimizationLevel']>;
-const RUN_STEP = process.env.BENCH_STEP === '1';
+const STEPS = Number(process.env.BENCH_STEP ?? 0);
+const MODEL = (process.env.BENCH_MODEL ?? 'qwen2.5-0.5b') as KnownModel;
+const ARENA = process.env.BENCH_ARENA !== 'off';
 const SKIP_REFERENCE = process.env.BENCH_SKIP_REFERENCE === '1'; // zeros for the reference log-probs
 const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 const [PAIRS, PROMPT, COMPLETION] = [8, 64, 192];
@@ -63,9 +65,12 @@ async function main(): Promise<void> {
   const dir = given ?? mkdtempSync(join(tmpdir(), 'bench-setup-'));
   try {
     if (!given || !existsSync(join(dir, 'config.json')))
-      writeRandomCheckpoint(dir, { ...qwen25_05bConfig(), num_hidden_layers: LAYERS });
+      writeRandomCheckpoint(dir, {
+        ...KNOWN_CONFIGS[MODEL](),
+        ...(process.env.BENCH_LAYERS ? { num_hidden_layers: LAYERS } : {}),
+      });
     console.log(
-      `Qwen2.5-0.5B shape, ${LAYERS} layers, step level ${LEVEL}, load average ${loadavg()[0]?.toFixed(1)}`,
+      `${MODEL} shape, step level ${LEVEL}, arena ${ARENA}, load average ${loadavg()[0]?.toFixed(1)}`,
     );
     const started = performance.now();
     const model = await timed('loadCheckpoint', () => loadCheckpoint(dir));
@@ -134,6 +139,7 @@ async function main(): Promise<void> {
     const options: SessionOptions = {
       device: 'cpu',
       optimizationLevel: saved ? 'disabled' : LEVEL,
+      ...(ARENA ? {} : { cpuArena: false }),
       ...(process.env.BENCH_SAVE ? { saveOptimizedTo: process.env.BENCH_SAVE } : {}),
     };
     const session = await timed(`open its session (${options.optimizationLevel})`, () => {
@@ -144,7 +150,7 @@ async function main(): Promise<void> {
       );
     });
     console.log(`setup (load to step session open) ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    if (RUN_STEP) {
+    for (let n = 0; n < STEPS; n++) {
       const feeds: Record<string, ReturnType<typeof f32>> = {};
       for (const slot of built.step.slots) {
         const size = slot.shape.reduce<number>((a, d) => a * (d as number), 1);
@@ -153,7 +159,7 @@ async function main(): Promise<void> {
           slot.shape as number[],
         );
       }
-      const out = await timed('one step', () =>
+      const out = await timed(`step ${n + 1}`, () =>
         session.run({
           ...feeds,
           ...tokenFeeds,

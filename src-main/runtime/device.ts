@@ -21,6 +21,8 @@ export interface SessionOptions {
    * first open saves its optimized model there, later opens of the same model skip the optimization.
    */
   cacheDir?: string;
+  /** onnxruntime's CPU memory arena (default on); off, freed tensors go back to the system at once. */
+  cpuArena?: boolean;
 }
 
 /**
@@ -56,6 +58,7 @@ function create(
   const ortOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     graphOptimizationLevel: source.level ?? options.optimizationLevel ?? 'all',
+    ...(options.cpuArena === undefined ? {} : { enableCpuMemArena: options.cpuArena }),
     ...((source.saveTo ?? options.saveOptimizedTo) === undefined
       ? {}
       : {

@@ -45,6 +45,32 @@ const QWEN_05B: MemoryShape = {
   maxLength: 256,
 };
 
+/** Llama-3.2-1B's dimensions (bf16, tied, 8 kv heads), LoRA r16 on all seven projections. */
+const LLAMA_1B: MemoryShape = {
+  config: parseModelConfig(
+    JSON.stringify({
+      architectures: ['LlamaForCausalLM'],
+      model_type: 'llama',
+      hidden_size: 2048,
+      intermediate_size: 8192,
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+      num_hidden_layers: 16,
+      vocab_size: 128256,
+      max_position_embeddings: 131072,
+      rms_norm_eps: 1e-5,
+      rope_theta: 500000,
+      tie_word_embeddings: true,
+      torch_dtype: 'bfloat16',
+    }),
+  ),
+  weightBytes: 1_235_814_400 * 2,
+  loraParams: 11_272_192,
+  optimizer: 'adamw',
+  maxLength: 256,
+  halfWeights: true,
+};
+
 describe('planMemory', () => {
   it('takes the whole batch without recomputation when it fits', () => {
     const plan = planMemory(QWEN_05B, { batchSize: 8, minGradAccum: 1, loraR: 16, budget: 100 * GIB });
@@ -106,6 +132,16 @@ describe('planMemory', () => {
 });
 
 describe('the estimate against measured peaks', () => {
+  // bench:scale's runs (docs/benchmarks.md, 2026-12-05): 8 pairs of 256 tokens in one micro-batch,
+  // recomputed, with the peak RSS of the whole CLI process.
+  it.each<[string, MemoryShape, number]>([
+    ['Qwen2.5-0.5B', { ...QWEN_05B, halfWeights: true }, 3.43],
+    ['Llama-3.2-1B', LLAMA_1B, 6.38],
+  ])('%s at bench:scale: within 25 percent of the measured peak', (_, shape, measuredGib) => {
+    const estimate = estimatePeak(shape, { microBatch: 8, recompute: true, loraR: 16 }).total / GIB;
+    expect(Math.abs(estimate - measuredGib) / measuredGib).toBeLessThan(0.25);
+  });
+
   const script = join(import.meta.dirname, 'testing', 'measure-peak.ts');
   const shape = { hidden: 256, intermediate: 768, layers: 4, heads: 4, kvHeads: 2, vocab: 8192 };
   const tokens = { prompt: 64, completion: 192 };

@@ -8,7 +8,7 @@ const F32 = 4;
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 
-/** Logits of one head chunk stay under this (two chunk-sized tensors live at once). */
+/** Logits of one head chunk stay under this. */
 export const HEAD_CHUNK_BYTES = 64 * MIB;
 /** More chunks make a longer graph for little saving. */
 const MAX_HEAD_CHUNKS = 64;
@@ -30,10 +30,17 @@ export interface MemoryShape {
   optimizer: 'adamw' | 'sgd';
   /** Tokens per sequence (prompt + completion), the longest a batch can be. */
   maxLength: number;
+  /** The weights are stored as bf16/f16 words, widened to float32 inside the graph where used. */
+  halfWeights?: boolean;
 }
 
 export interface MemoryEstimate {
   weights: number;
+  /**
+   * Float32 copies the graph makes of half-precision weights while it runs: the LM head's table (tied: the
+   * embedding), used by every head chunk forward and backward, and one layer's projections.
+   */
+  widened: number;
   /** LoRA tensors, their gradients and optimizer state, in and out of the step graph. */
   adapter: number;
   /** What the backward pass keeps: every layer's activations, or each layer's input under recomputation. */
@@ -73,12 +80,18 @@ export function estimatePeak(
   const working = options.recompute ? 1.5 * layer : layer;
   const chunks = headChunksFor(c.vocabSize, tokens);
   const chunkTokens = Math.ceil(tokens / chunks);
-  // Two chunk-sized tensors live at once (logits -> log-softmax -> softmax reuse buffers); the selected
-  // hidden rows, their slopes and the gradient of the hidden states are (tokens, C) each.
-  const head = 2 * chunkTokens * c.vocabSize * F32 + 3 * tokens * c.hiddenSize * F32;
+  // One chunk-sized tensor at a time, as measured without onnxruntime's CPU arena (logits -> log-softmax ->
+  // softmax reuse one buffer; with the arena two were counted); the selected hidden rows, their slopes and
+  // the gradient of the hidden states are (tokens, C) each.
+  const head = chunkTokens * c.vocabSize * F32 + 3 * tokens * c.hiddenSize * F32;
   const slots = shape.optimizer === 'adamw' ? 9 : 5; // p, grad, m, v in; p, m, v out; feeds copied
+  const attnWidth = c.numHeads * c.headDim;
+  const kvWidth = c.numKvHeads * c.headDim;
+  const mlpMatrices = c.mlp.startsWith('gated') ? 3 : 2;
+  const layerWeights = c.hiddenSize * (2 * attnWidth + 2 * kvWidth + mlpMatrices * c.intermediateSize);
   const estimate = {
     weights: shape.weightBytes,
+    widened: shape.halfWeights ? (c.vocabSize * c.hiddenSize + layerWeights) * F32 : 0,
     adapter: shape.loraParams * F32 * slots,
     kept,
     working,
@@ -108,7 +121,7 @@ export function describePlan(plan: MemoryPlan): string {
   return (
     `memory plan: micro-batch ${plan.microBatch} x ${plan.gradAccum}, recompute ${plan.recompute ? 'on' : 'off'}, ` +
     `head in ${plan.headChunks} chunk${plan.headChunks === 1 ? '' : 's'}; estimated peak ${formatGb(e.total)} ` +
-    `of ${formatGb(plan.budget)} (weights ${formatGb(e.weights)}, activations ${formatGb(e.kept + e.working)}, ` +
+    `of ${formatGb(plan.budget)} (weights ${formatGb(e.weights)}${e.widened > 0 ? ` + ${formatGb(e.widened)} widened` : ''}, activations ${formatGb(e.kept + e.working)}, ` +
     `head ${formatGb(e.head)}, adapter ${formatGb(e.adapter)})`
   );
 }
@@ -148,7 +161,7 @@ export function planMemory(
   const e = smallest as MemoryEstimate;
   throw new MemoryBudgetError(
     `not enough memory: one pair of ${shape.maxLength} tokens with recomputation needs about ${formatGb(e.total)} ` +
-      `(weights ${formatGb(e.weights)}, activations ${formatGb(e.kept + e.working)}, head ${formatGb(e.head)}, ` +
+      `(weights ${formatGb(e.weights)}${e.widened > 0 ? ` + ${formatGb(e.widened)} widened` : ''}, activations ${formatGb(e.kept + e.working)}, head ${formatGb(e.head)}, ` +
       `runtime ${formatGb(e.runtime)}) but the budget is ${formatGb(options.budget)}; ` +
       'lower --max-length, raise --max-memory, or free memory',
   );

@@ -258,6 +258,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
       loraParams: [...state.values()].reduce((n, t) => n + t.length, 0),
       optimizer: args.optimizer,
       maxLength: longestSequence(examples, collate.maxLength),
+      halfWeights: [...model.weights.values()].some((t) => t.data instanceof Uint16Array),
     },
     {
       batchSize: args.batchSize,
