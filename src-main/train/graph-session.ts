@@ -1,6 +1,6 @@
 // Opens an engine graph with the runtime, on the requested device with CUDA -> CPU fallback: the model is
 // emitted in memory and the frozen weights stay the checkpoint's own arrays, fed to every session of the
-// run (reference, step, eval) without a copy and without a scratch file; no CPU memory arena.
+// run (reference, step, eval) without a copy and without a scratch file.
 import type { Graph } from '../engine/index';
 import { EngineSession, graphModel, type HostTensor, type SessionOptions } from '../runtime/index';
 
@@ -16,9 +16,7 @@ export async function openGraph(
   options: SessionOptions = {},
 ): Promise<OpenedGraph> {
   const model = graphModel(graph, { cpuOnly: options.device === 'cpu' });
-  // Without onnxruntime's CPU arena a freed activation goes back to the system: the arena kept what a step
-  // had freed and grew on (Llama-3.2-1B's shape: peak 9.89 GB with it, 6.38 GB without; docs/benchmarks.md).
-  const session = await EngineSession.openGraph(model, { cpuArena: false, ...options });
+  const session = await EngineSession.openGraph(model, options);
   return { session, close: () => session.release() };
 }
 

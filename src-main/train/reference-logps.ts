@@ -2,7 +2,7 @@
 // the policy's own graph: a cache keyed by the reference's identity and the exact tokens scored answers what
 // it can; only the rest is scored.
 import { createHash } from 'node:crypto';
-import type { DeviceRequest } from '../runtime/index';
+import type { DeviceRequest, SessionOptions } from '../runtime/index';
 import { collatePairs, truncatePair, type CollateOptions, type PairExample } from './collate';
 import { buildReferenceGraph, type DpoGraphSpec } from './dpo-graph';
 import { f32, i64, openGraph } from './graph-session';
@@ -115,8 +115,8 @@ export async function referenceLogps(
     device: DeviceRequest;
     headChunks: number;
     firstStep?: readonly number[];
-    /** onnxruntime's optimized models (optimized-cache.ts). */
-    cacheDir?: string;
+    /** onnxruntime settings besides the device (the optimized-model cache, the CPU arena). */
+    session?: Omit<SessionOptions, 'device'>;
   },
   cache?: ReferenceLogpCache,
 ): Promise<ReferenceResult> {
@@ -146,7 +146,7 @@ export async function referenceLogps(
   const opened = await openGraph(
     buildReferenceGraph({ ...reference, headChunks: options.headChunks }),
     'reference',
-    { device: options.device, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) },
+    { ...options.session, device: options.device },
   );
   const fresh = new Map<string, CachedLogp>();
   try {

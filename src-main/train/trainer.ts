@@ -306,6 +306,10 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     return order.slice(from, from + args.batchSize).map((i) => trainRows[i] as number);
   };
   const cacheDir = input.sessionCacheDir === undefined ? defaultSessionCacheDir() : input.sessionCacheDir;
+  // onnxruntime's CPU arena keeps what a run freed and grows on: fast (SmolLM2-135M's step: 10.9 s with it,
+  // 34 s without), but at Llama-3.2-1B's shape it took the peak from 6.39 to 9.89 GB. A plan that had to
+  // recompute is short of memory, so its sessions free to the system (docs/benchmarks.md).
+  const session = { ...(cacheDir ? { cacheDir } : {}), cpuArena: !memory.recompute };
   const firstStep = step === 0 && step < totalSteps && sameTensors(state, referenceState) ? rowsOf(0) : [];
 
   // ---- reference log-probs through the policy's graph, computed once (or from the cache); none for an
@@ -320,7 +324,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
           device: args.device,
           headChunks: memory.headChunks,
           firstStep,
-          ...(cacheDir ? { cacheDir } : {}),
+          session,
         },
         input.referenceCache,
       )
@@ -355,7 +359,7 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
       pairWeights: args.pairWeights,
       headChunks: memory.headChunks,
     },
-    { withEval: evalCount > 0, optimizerState, ...(cacheDir ? { session: { cacheDir } } : {}) },
+    { withEval: evalCount > 0, optimizerState, session },
   );
   try {
     const { device, reason } = runner.session;

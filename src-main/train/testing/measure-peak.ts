@@ -78,7 +78,7 @@ async function main(spec: PeakCase): Promise<void> {
     },
     args,
     { examples, refs: examples.map(() => [-50, -50]), collate: { padTokenId: 0 }, headChunks },
-    { withEval: false, optimizerState: new Map() },
+    { withEval: false, optimizerState: new Map(), session: { cpuArena: !spec.recompute } }, // as trainDpo
   );
   await runner.step(
     examples.map((_, i) => i),
