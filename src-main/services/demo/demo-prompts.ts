@@ -16,20 +16,34 @@ export function drawFacts(facts: readonly Fact[], count: number, seed: number): 
   return order.slice(0, count);
 }
 
+/** The questions of `facts` grouped by the fact they ask (one answer sentence), in first-seen order. */
+function byFact(facts: readonly Fact[]): Fact[][] {
+  const groups = new Map<string, Fact[]>();
+  for (const fact of facts) groups.set(fact.answer, [...(groups.get(fact.answer) ?? []), fact]);
+  return [...groups.values()];
+}
+
 /**
  * Held-out questions first; then the training prompts: the other phrasings of the held-out questions' facts
- * (the corpus asks each country fact three ways, and holds out single phrasings), then a seeded draw of
- * the rest. So the evaluation asks whether preferring right answers carries over to a new wording.
+ * (the corpus asks each country fact three ways, and holds out single phrasings), then a seeded draw of other
+ * facts, each with all of its training phrasings (the last one drawn may be cut to fit `trainCount`). So the
+ * evaluation asks whether preferring right answers carries over to a new wording, and so does the dataset's
+ * eval split (it splits by prompt): an eval prompt's fact is, as a rule, trained on in another wording.
+ * Arithmetic facts have one phrasing each.
  */
 export function demoPrompts(trainCount: number, heldOutCount: number, seed: number): DemoPrompts {
   const corpus = buildTinyCorpus();
   const heldOut = drawFacts(corpus.heldOut, heldOutCount, seed + 1);
   const heldOutAnswers = new Set(heldOut.map((f) => f.answer));
   const paraphrases = corpus.train.filter((f) => heldOutAnswers.has(f.answer));
-  const others = drawFacts(
-    corpus.train.filter((f) => !heldOutAnswers.has(f.answer)),
-    Math.max(0, trainCount - paraphrases.length),
-    seed,
-  );
-  return { train: [...paraphrases, ...others].slice(0, trainCount), heldOut };
+  const groups = byFact(corpus.train.filter((f) => !heldOutAnswers.has(f.answer)));
+  const others: Fact[] = [];
+  for (const i of new Rng(seed).permutation(groups.length)) {
+    if (paraphrases.length + others.length >= trainCount) break;
+    others.push(...groups[i]!);
+  }
+  const train = [...paraphrases, ...others].slice(0, trainCount);
+  if (train.length < trainCount)
+    throw new Error(`asked for ${trainCount} training questions; the corpus has ${train.length}`);
+  return { train, heldOut };
 }
