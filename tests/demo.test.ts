@@ -105,6 +105,23 @@ describe('npm run demo -- --quick', () => {
             .map((r) => r.text);
           expect(trained.length).toBeGreaterThan(0);
           expect(trained.filter((q) => byQuestion.has(q))).toEqual([]);
+          // Held-out facts reached: those some stored training sample (every round's) answers right.
+          const trainFacts = new Map(facts.train.map((f) => [f.question, f]));
+          const reached = new Set(
+            db
+              .prepare<[], { prompt: string; text: string }>(
+                'SELECT pr.text AS prompt, c.text FROM candidates c JOIN prompts pr ON pr.id = c.prompt_id',
+              )
+              .all()
+              .filter((c) => trainFacts.has(c.prompt) && judgeAnswer(trainFacts.get(c.prompt)!, c.text))
+              .map((c) => trainFacts.get(c.prompt)!.answer),
+          );
+          const heldOutReached = facts.heldOut.filter((f) => reached.has(f.answer)).length;
+          expect(table.rounds.at(-1)?.reached).toEqual({
+            correct: heldOutReached,
+            total: facts.heldOut.length,
+          });
+          expect(table.rounds[0]!.reached.correct).toBeLessThanOrEqual(heldOutReached);
         } finally {
           db.close();
         }

@@ -7,6 +7,7 @@ function round(r: number, overrides: Partial<DemoRound> = {}): DemoRound {
   return {
     round: r,
     pairs: { rated: 80, train: 64 * r, eval: 16 * r, allRight: 10, allWrong: 5 },
+    reached: { correct: 17 + r, total: 32 },
     greedy: { correct: 15, total: 32 },
     sampled: { correct: 101, total: 192 },
     baseSampled: { correct: 90, total: 192 },
@@ -46,6 +47,7 @@ describe('demo table', () => {
     expect(parsed.base).toEqual({ greedy: { correct: 12, total: 32 }, sampled: { correct: 90, total: 192 } });
     expect(parsed.rounds).toHaveLength(2);
     expect(parsed.rounds[0]).toEqual({
+      reached: { correct: 18, total: 32 },
       greedy: { correct: 15, total: 32 },
       sampled: { correct: 101, total: 192 },
       winRate: { rate: 0.56, low: 0.49, high: 0.63, n: 192 },
@@ -55,6 +57,7 @@ describe('demo table', () => {
     expect(parsed.rounds[1]?.greedy).toEqual({ correct: 20, total: 32 });
     expect(parsed.rounds[1]?.evalPreferenceAccuracy).toBe(null);
     expect(parsed.rounds[1]?.kl).toBe(3);
+    expect(parsed.rounds[1]?.reached).toEqual({ correct: 19, total: 32 });
     expect(parsed.stages).toEqual({ 'round 1: sample and judge': 40, 'round 1: train': 100.5, total: 140.5 });
   });
 

@@ -25,6 +25,11 @@ export interface DemoRound {
   round: number;
   /** Pairs the judge rated this round, the round's dataset (every judged pair so far), and its prompts' mix. */
   pairs: { rated: number; train: number; eval: number; allRight: number; allWrong: number };
+  /**
+   * Held-out questions whose fact some training sample (this round or earlier, in another phrasing) answered
+   * right: the judge can teach only those, so it bounds what rating can add (arithmetic has one phrasing).
+   */
+  reached: Accuracy;
   greedy: Accuracy;
   /** The version's samples in the blind comparison, judged. */
   sampled: Accuracy;
@@ -90,6 +95,7 @@ const ROWS = {
   pref: 'eval preference accuracy',
   kl: 'KL of the version from the base, nats per sample',
   pairs: 'judged pairs: this round / dataset train / eval',
+  reached: 'held-out facts answered right in training samples so far',
 } as const;
 
 const winCell = (w: DemoWinRate): string =>
@@ -111,6 +117,7 @@ export function formatDemoTable(report: DemoReport): string {
     `| ${ROWS.pref} | | ${cols((r) => (r.evalPreferenceAccuracy === null ? 'n/a' : r.evalPreferenceAccuracy.toFixed(3)))} |`,
     `| ${ROWS.kl} | 0 | ${cols((r) => `${r.kl.kl.toFixed(3)} ± ${r.kl.stderr.toFixed(3)} (n=${r.kl.n})`)} |`,
     `| ${ROWS.pairs} | | ${cols((r) => `${r.pairs.rated} / ${r.pairs.train} / ${r.pairs.eval}`)} |`,
+    `| ${ROWS.reached} | | ${cols((r) => share(r.reached))} |`,
     '',
     '| stage | seconds |',
     '| --- | --- |',
@@ -123,6 +130,7 @@ export function formatDemoTable(report: DemoReport): string {
 }
 
 export interface ParsedRound {
+  reached: Accuracy;
   greedy: Accuracy;
   sampled: Accuracy;
   winRate: DemoWinRate;
@@ -175,6 +183,7 @@ export function parseDemoTable(text: string): ParsedDemoTable {
     const kl = /^(-?[\d.]+) ± /.exec(at(ROWS.kl));
     if (!kl) throw new Error(`demo table: ${header[i]} KL is "${at(ROWS.kl)}"`);
     return {
+      reached: accuracyCell(at(ROWS.reached), `${header[i]} facts reached`),
       greedy: accuracyCell(at(ROWS.greedy), `${header[i]} greedy`),
       sampled: accuracyCell(at(ROWS.sampled), `${header[i]} sampled`),
       winRate: { rate: Number(win[1]), low: Number(win[2]), high: Number(win[3]), n: Number(win[4]) },

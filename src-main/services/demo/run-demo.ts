@@ -131,6 +131,7 @@ async function sampleAndJudge(
   options: DemoOptions,
   modelId: number,
   facts: readonly Fact[],
+  reached: Set<string>,
   log: Log,
 ): Promise<{ promptIds: number[]; rated: number; allRight: number; allWrong: number }> {
   const { services } = workbench;
@@ -164,6 +165,7 @@ async function sampleAndJudge(
     const wrong = distinct.filter((c) => !judgeAnswer(fact, c.text));
     if (wrong.length === 0) allRight += 1;
     if (right.length === 0) allWrong += 1;
+    else reached.add(fact.answer);
     // Both right or both wrong says nothing the judge can check: only mixed pairs are rated.
     for (let i = 0; i < Math.min(right.length, wrong.length, PAIRS_PER_PROMPT); i += 1) {
       const ranking = await call(services, 'submitRanking', {
@@ -302,13 +304,15 @@ async function round(
   ids: { base: number; current: number; judge: number },
   r: number,
   facts: ReturnType<typeof demoPrompts>,
+  reached: Set<string>,
   stage: <T>(name: string, work: () => Promise<T>) => Promise<T>,
   log: Log,
 ): Promise<DemoRound> {
   const { services } = workbench;
   const judged = await stage(`round ${r}: sample and judge`, () =>
-    sampleAndJudge(workbench, options, ids.current, facts.train, log),
+    sampleAndJudge(workbench, options, ids.current, facts.train, reached, log),
   );
+  const heldOutReached = facts.heldOut.filter((f) => reached.has(f.answer)).length;
   const dataset = await stage(`round ${r}: dataset`, () =>
     call(services, 'createDataset', {
       name: `demo round ${r} ${new Date().toISOString().slice(0, 19)}`,
@@ -346,6 +350,7 @@ async function round(
       allRight: judged.allRight,
       allWrong: judged.allWrong,
     },
+    reached: { correct: heldOutReached, total: facts.heldOut.length },
     greedy,
     sampled: compared.sampled.tuned,
     baseSampled: compared.sampled.base,
@@ -385,6 +390,8 @@ export async function runDemo(options: DemoOptions, log: Log = () => {}): Promis
     );
     const rounds: DemoRound[] = [];
     let current = baseModelId;
+    // Facts (answer sentences) that some training sample so far answered right, in any phrasing.
+    const reached = new Set<string>();
     for (let r = 1; r <= options.rounds; r++) {
       const done = await round(
         workbench,
@@ -392,6 +399,7 @@ export async function runDemo(options: DemoOptions, log: Log = () => {}): Promis
         { base: baseModelId, current, judge },
         r,
         facts,
+        reached,
         stage,
         log,
       );
