@@ -1,13 +1,13 @@
 // The optimized-model cache: a second session of the same model opens onnxruntime's saved optimized model
 // at level 'disabled' and computes the same bits; another model gets another file; a broken file is
 // replaced, not fatal.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Graph, matmul, mul, reduceSum, softmax, tanh } from '../engine/index';
 import { graphModel } from './graph-model';
-import { cachedModel, optimizedModelPath } from './optimized-cache';
+import { cachedModel, optimizedModelPath, pruneSessionCache } from './optimized-cache';
 import { EngineSession } from './session';
 
 const dirs: string[] = [];
@@ -87,5 +87,33 @@ describe('optimized-model cache', () => {
     expect(await run(m, dir)).toEqual(plain);
     expect(await run(m, dir)).toEqual(plain);
     expect(readdirSync(dir)).toHaveLength(1);
+  });
+
+  it('keeps the folder within its size, dropping the least recently used models first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ort-cache-'));
+    dirs.push(dir);
+    const at = (name: string, seconds: number) => {
+      const path = join(dir, name);
+      writeFileSync(path, new Uint8Array(1000));
+      utimesSync(path, seconds, seconds);
+    };
+    at('old.onnx', 1_000);
+    at('middle.onnx', 2_000);
+    at('new.onnx', 3_000);
+    at('saving.onnx.123-abc.tmp', 0); // a save in progress is not the cache's to remove
+    expect(pruneSessionCache(dir, 3_000)).toEqual([]);
+    expect(pruneSessionCache(dir, 2_500).map((p) => p.slice(dir.length + 1))).toEqual(['old.onnx']);
+    // a hit renews a model: after reading 'middle', 'new' is the least recently used
+    const m = model(0.2);
+    at(optimizedModelPath(dir, m.withInputs).slice(dir.length + 1), 500);
+    expect(cachedModel(dir, m.withInputs).level).toBe('disabled');
+    expect(pruneSessionCache(dir, 2_000).map((p) => p.slice(dir.length + 1))).toEqual(['middle.onnx']);
+    expect(readdirSync(dir).sort()).toEqual(
+      [
+        optimizedModelPath(dir, m.withInputs).slice(dir.length + 1),
+        'new.onnx',
+        'saving.onnx.123-abc.tmp',
+      ].sort(),
+    );
   });
 });

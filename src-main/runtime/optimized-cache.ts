@@ -4,7 +4,16 @@
 // 15-20 s (docs/benchmarks.md). The key is the emitted model's bytes (every shape and option is in them),
 // onnxruntime's version and the CPU, since level 'all' may pick CPU-specific kernels.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, homedir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +43,37 @@ export function optimizedModelPath(dir: string, model: Uint8Array): string {
   return join(dir, `${hash.digest('hex')}.onnx`);
 }
 
+/** The most the cache folder keeps: 1 GiB (a step graph at 0.5B is a few MB; weights are never in it). */
+export const SESSION_CACHE_MAX_BYTES = 1024 ** 3;
+
+/**
+ * Keeps `dir` within `maxBytes`: removes the least recently used cached models (by modification time, which
+ * a hit renews) until the rest fits. Temporary files of saves in progress are left alone.
+ */
+export function pruneSessionCache(dir: string, maxBytes = SESSION_CACHE_MAX_BYTES): string[] {
+  let entries: { path: string; bytes: number; used: number }[];
+  try {
+    entries = readdirSync(dir)
+      .filter((name) => name.endsWith('.onnx'))
+      .map((name) => {
+        const path = join(dir, name);
+        const stat = statSync(path);
+        return { path, bytes: stat.size, used: stat.mtimeMs };
+      });
+  } catch {
+    return []; // no folder, or one removed while listing: nothing to keep small
+  }
+  let total = entries.reduce((sum, e) => sum + e.bytes, 0);
+  const removed: string[] = [];
+  for (const entry of entries.sort((a, b) => a.used - b.used)) {
+    if (total <= maxBytes) break;
+    rmSync(entry.path, { force: true });
+    total -= entry.bytes;
+    removed.push(entry.path);
+  }
+  return removed;
+}
+
 export interface CachedModel {
   /** What to open: the cached optimized model, or the emitted one. */
   model: Uint8Array;
@@ -53,6 +93,12 @@ export function cachedModel(dir: string, model: Uint8Array): CachedModel {
   if (existsSync(path)) {
     try {
       const bytes = readFileSync(path);
+      try {
+        const now = new Date();
+        utimesSync(path, now, now); // recently used: the last to be pruned
+      } catch {
+        // a read-only cache still serves
+      }
       return {
         model: bytes,
         level: 'disabled',
@@ -78,6 +124,7 @@ export function cachedModel(dir: string, model: Uint8Array): CachedModel {
     opened: () => {
       try {
         if (existsSync(temporary)) renameSync(temporary, path);
+        pruneSessionCache(dir);
       } catch {
         rmSync(temporary, { force: true }); // a cache that cannot store only costs the next open its time
       }
