@@ -3,45 +3,21 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiHandlers } from '../../../src-shared/api';
-import { makeTempDir, removeDir } from '../../store/test-support';
-import { openWorkbench, type Workbench } from '../open-workbench';
+import type { Workbench } from '../open-workbench';
 import { bothBadKtoRows } from './kto-both-bad';
+import { openKtoFixture, type KtoFixture } from './kto-test-support';
 
-let dir: string;
+let fixture: KtoFixture;
 let workbench: Workbench;
 let api: ApiHandlers;
-
-const ROWS = ['P1', 'P2', 'P3', 'P4'].map((prompt) => ({
-  prompt,
-  chosen: `${prompt} one`,
-  rejected: `${prompt} two`,
-}));
-
-async function rate(annotatorId: number, pairId: number, choice: 'left' | 'both_bad' | 'skip') {
-  await api.submitRating({
-    annotatorId,
-    pairId,
-    leftCandidateId: pairId * 2 - 1,
-    choice,
-    strength: null,
-    note: null,
-    tags: [],
-    qualityCheck: false,
-    timeSpentMs: 1000,
-  });
-}
+let rate: KtoFixture['rate'];
 
 beforeEach(async () => {
-  dir = makeTempDir('dpo-kto-both-bad-');
-  workbench = openWorkbench({ dataDir: dir, transport: 'http', aOnLeft: () => true });
-  api = workbench.services;
-  await api.importPairs({ fileName: 'rows.jsonl', content: ROWS.map((r) => JSON.stringify(r)).join('\n') });
+  fixture = await openKtoFixture('dpo-kto-both-bad-');
+  ({ workbench, api, rate } = fixture);
 });
 
-afterEach(() => {
-  workbench.close();
-  removeDir(dir);
-});
+afterEach(() => fixture.close());
 
 describe('both-bad ratings for KTO', () => {
   it('gives two undesirable examples per both-bad pair of the snapshot, nothing for the others', async () => {

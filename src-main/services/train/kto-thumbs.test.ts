@@ -8,48 +8,24 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiHandlers } from '../../../src-shared/api';
 import { writeCheckpointFixture } from '../../generate/checkpoint-fixture';
 import { DatasetsRepo } from '../../store/datasets-repo';
-import { makeTempDir, removeDir } from '../../store/test-support';
 import { readKtoRows } from '../../train/index';
-import { openWorkbench, type Workbench } from '../open-workbench';
+import type { Workbench } from '../open-workbench';
+import { openKtoFixture, type KtoFixture } from './kto-test-support';
 import { ktoExtraRows, thumbKtoRows } from './kto-thumbs';
 import { loadTokenizer, TRAIN_FILE, writeRunPairs } from './run-files';
 
+let fixture: KtoFixture;
 let dir: string;
 let workbench: Workbench;
 let api: ApiHandlers;
-
-// Candidates 2p-1 ("Pp one") and 2p ("Pp two") answer prompt Pp.
-const ROWS = ['P1', 'P2', 'P3', 'P4'].map((prompt) => ({
-  prompt,
-  chosen: `${prompt} one`,
-  rejected: `${prompt} two`,
-}));
-
-async function rate(annotatorId: number, pairId: number, choice: 'left' | 'both_bad') {
-  await api.submitRating({
-    annotatorId,
-    pairId,
-    leftCandidateId: pairId * 2 - 1,
-    choice,
-    strength: null,
-    note: null,
-    tags: [],
-    qualityCheck: false,
-    timeSpentMs: 1000,
-  });
-}
+let rate: KtoFixture['rate'];
 
 beforeEach(async () => {
-  dir = makeTempDir('dpo-kto-thumbs-');
-  workbench = openWorkbench({ dataDir: dir, transport: 'http', aOnLeft: () => true });
-  api = workbench.services;
-  await api.importPairs({ fileName: 'rows.jsonl', content: ROWS.map((r) => JSON.stringify(r)).join('\n') });
+  fixture = await openKtoFixture('dpo-kto-thumbs-');
+  ({ dir, workbench, api, rate } = fixture);
 });
 
-afterEach(() => {
-  workbench.close();
-  removeDir(dir);
-});
+afterEach(() => fixture.close());
 
 describe('thumbs for KTO', () => {
   it('stores, changes and clears a label, returning the one replaced; an unknown candidate is named', async () => {
