@@ -2,7 +2,8 @@
 // 32 on q,k,v,o,gate,up,down of a random model shaped like SmolLM2-135M, 4 pairs of 256 tokens (a batch of
 // 8 sequences, the last 128 tokens of each are the completion), reference log-probs computed beforehand,
 // sigmoid loss, clipping at 1.0, AdamW. Each side runs in its own process (so peak RSS is its own).
-// Run: npm run bench:train   (BENCH_WARMUP default 1, BENCH_STEPS default 3, BENCH_LAYERS default 30)
+// Run: npm run bench:train   (BENCH_WARMUP default 1, BENCH_STEPS default 3, BENCH_LAYERS default 30,
+// BENCH_MAX_MEMORY=<GB> the workbench's --max-memory; default: the product's default budget)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { loadCheckpoint, writeSafetensors } from '../src-main/models/index';
 import { loraModules, resolveTrainArgs, trainDpo, type PairExample } from '../src-main/train/index';
 import { defaultTargetModules } from '../src-main/train/lora';
 import { initLoraState } from '../src-main/train/lora-modules';
+import { describePlan } from '../src-main/train/memory-plan';
 import { Rng } from '../src-main/train/rng';
 import { smolLm2Config, writeRandomLlama } from './smollm2-checkpoint';
 import { torchBlas } from './torch-blas';
@@ -19,6 +21,7 @@ import { torchBlas } from './torch-blas';
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const STEPS = Number(process.env.BENCH_STEPS ?? 3);
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 30);
+const MAX_MEMORY = process.env.BENCH_MAX_MEMORY ? Number(process.env.BENCH_MAX_MEMORY) : undefined;
 const THREADS = availableParallelism(); // ORT's default intra-op count is the physical cores; torch gets this
 const [PAIRS, PROMPT, COMPLETION] = [4, 128, 128];
 const [R, ALPHA, LR, BETA] = [16, 32, 5e-5, 0.1];
@@ -96,8 +99,10 @@ async function workbenchSide(dir: string): Promise<void> {
       evalSplit: 0,
       checkpointEvery: 1000,
       device: 'cpu',
+      ...(MAX_MEMORY === undefined ? {} : { maxMemory: MAX_MEMORY }),
     }),
     initAdapter: { r: R, alpha: ALPHA, targetModules: targets, state },
+    onStart: ({ memory }) => console.error(describePlan(memory)), // stderr is the bench's own
     onLog: (row) => {
       const rate = row['tokens/s'] as number;
       // tokens/s = the step's real tokens / the step's seconds (collate, run, update; no eval or checkpoint).

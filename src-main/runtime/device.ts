@@ -23,6 +23,11 @@ export interface SessionOptions {
   cacheDir?: string;
   /** onnxruntime's CPU memory arena (default on); off, freed tensors go back to the system at once. */
   cpuArena?: boolean;
+  /**
+   * onnxruntime's memory pattern (default on): from the second run of the same shapes, all of a run's
+   * intermediate tensors are placed in one block, planned from the first run.
+   */
+  memPattern?: boolean;
 }
 
 /**
@@ -59,6 +64,7 @@ function create(
     executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     graphOptimizationLevel: source.level ?? options.optimizationLevel ?? 'all',
     ...(options.cpuArena === undefined ? {} : { enableCpuMemArena: options.cpuArena }),
+    ...(options.memPattern === undefined ? {} : { enableMemPattern: options.memPattern }),
     ...((source.saveTo ?? options.saveOptimizedTo) === undefined
       ? {}
       : {

@@ -65,6 +65,19 @@ function keptPerToken(c: ModelConfig, seq: number, r: number): number {
   return 4 * c.hiddenSize + 8 * attnWidth + 3 * c.numHeads * seq + mlp + 7 * r;
 }
 
+/**
+ * onnxruntime's memory options for a plan's sessions. Its CPU arena keeps what a run freed and grows on:
+ * fast (bench:train's step: 10.9 s with it, 34 s without), but at Llama-3.2-1B's shape it took the peak from
+ * 6.39 to 9.89 GB, so a plan that had to recompute is short of memory and frees to the system. With the
+ * arena, the memory pattern goes: from a session's second run it places all of a run's tensors in one new
+ * block, which the arena cannot carve from the chunks the first run left, so the peak doubled from the
+ * second step on (bench:train: 5.8 GiB at step 1, 10.8 GiB from step 2; without the pattern 6.0 GiB, at the
+ * same step time). Recomputing plans keep it, as their measured peaks were.
+ */
+export function sessionMemory(recompute: boolean): { cpuArena: boolean; memPattern: boolean } {
+  return { cpuArena: !recompute, memPattern: recompute };
+}
+
 /** The peak of one training step with `microBatch` pairs per run. */
 export function estimatePeak(
   shape: MemoryShape,

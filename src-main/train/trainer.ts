@@ -19,7 +19,7 @@ import { defaultTargetModules, fanInFanOut } from './lora';
 import { initLoraState, loraModules, toPeftAdapter, type LoraState } from './lora-modules';
 import { writePeftAdapter, type SafetensorsWriter } from './peft-export';
 import { Rng } from './rng';
-import { memoryBudget, planMemory, type MemoryPlan } from './memory-plan';
+import { memoryBudget, planMemory, sessionMemory, type MemoryPlan } from './memory-plan';
 import { maxAbs, RunHealth, unusualSettings } from './run-health';
 import { learningRate } from './schedule';
 import { OBJECTIVES } from './objectives';
@@ -306,10 +306,8 @@ export async function trainDpo(input: TrainDpoInput): Promise<TrainDpoResult> {
     return order.slice(from, from + args.batchSize).map((i) => trainRows[i] as number);
   };
   const cacheDir = input.sessionCacheDir === undefined ? defaultSessionCacheDir() : input.sessionCacheDir;
-  // onnxruntime's CPU arena keeps what a run freed and grows on: fast (SmolLM2-135M's step: 10.9 s with it,
-  // 34 s without), but at Llama-3.2-1B's shape it took the peak from 6.39 to 9.89 GB. A plan that had to
-  // recompute is short of memory, so its sessions free to the system (docs/benchmarks.md).
-  const session = { ...(cacheDir ? { cacheDir } : {}), cpuArena: !memory.recompute };
+  // onnxruntime's CPU arena and memory pattern as the plan has them (sessionMemory, docs/benchmarks.md).
+  const session = { ...(cacheDir ? { cacheDir } : {}), ...sessionMemory(memory.recompute) };
   const firstStep = step === 0 && step < totalSteps && sameTensors(state, referenceState) ? rowsOf(0) : [];
 
   // ---- reference log-probs through the policy's graph, computed once (or from the cache); none for an

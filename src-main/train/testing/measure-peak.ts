@@ -5,7 +5,7 @@ import { canonicalShape, parseModelConfig, type FloatTensor } from '../../models
 import { weightsFor } from '../../models/weight-names';
 import { LLAMA_TARGET_MODULES } from '../lora';
 import { initLoraState, loraModules } from '../lora-modules';
-import { estimatePeak, headChunksFor } from '../memory-plan';
+import { estimatePeak, headChunksFor, sessionMemory } from '../memory-plan';
 import { DPO_DEFAULTS } from '../objectives';
 import { Rng } from '../rng';
 import { StepRunner } from '../step-runner';
@@ -23,6 +23,11 @@ export interface PeakCase {
   prompt: number;
   completion: number;
   recompute: boolean;
+  /** Optimizer steps on the same batch (default 2: a run's second step can peak above its first). */
+  steps?: number;
+  /** onnxruntime's CPU arena and memory pattern; default: as trainDpo. */
+  cpuArena?: boolean;
+  memPattern?: boolean;
 }
 
 async function main(spec: PeakCase): Promise<void> {
@@ -78,12 +83,28 @@ async function main(spec: PeakCase): Promise<void> {
     },
     args,
     { examples, refs: examples.map(() => [-50, -50]), collate: { padTokenId: 0 }, headChunks },
-    { withEval: false, optimizerState: new Map(), session: { cpuArena: !spec.recompute } }, // as trainDpo
+    {
+      withEval: false,
+      optimizerState: new Map(),
+      session: {
+        ...sessionMemory(spec.recompute),
+        ...(spec.cpuArena === undefined ? {} : { cpuArena: spec.cpuArena }),
+        ...(spec.memPattern === undefined ? {} : { memPattern: spec.memPattern }),
+      },
+    }, // as trainDpo
   );
-  await runner.step(
-    examples.map((_, i) => i),
-    1e-4,
-  );
+  const peaks: number[] = [];
+  const seconds: number[] = [];
+  for (let step = 0; step < (spec.steps ?? 2); step++) {
+    const started = performance.now();
+    const result = await runner.step(
+      examples.map((_, i) => i),
+      1e-4,
+    );
+    for (const [k, v] of result.next) runner.values.set(k, v);
+    peaks.push(process.resourceUsage().maxRSS * 1024);
+    seconds.push((performance.now() - started) / 1000);
+  }
   const peak = process.resourceUsage().maxRSS * 1024;
   await runner.close();
   // One copy of the weights, shared by the JS map and the session.
@@ -98,7 +119,7 @@ async function main(spec: PeakCase): Promise<void> {
     },
     { microBatch: spec.pairs, recompute: spec.recompute, loraR: 16 },
   );
-  console.log(JSON.stringify({ measured: peak, estimated: estimate.total, estimate }));
+  console.log(JSON.stringify({ measured: peak, estimated: estimate.total, peaks, seconds, estimate }));
 }
 
 await main(JSON.parse(process.argv[2] as string) as PeakCase);
