@@ -1,6 +1,6 @@
-// Runs one DPO training step of a random Llama-shaped model in this process and prints, as one JSON line,
-// the process's peak RSS next to the memory model's estimate of it (the weights as this process holds them).
-// Used by memory-plan.test.ts in a child process, so that the peak is the step's alone.
+// Runs DPO training steps (two by default) of a random Llama-shaped model in this process and prints, as one
+// JSON line, the process's peak RSS next to the memory model's estimate of it (the weights as this process
+// holds them). Used by memory-plan.test.ts in a child process, so that the peak is the steps' alone.
 import { canonicalShape, parseModelConfig, type FloatTensor } from '../../models/index';
 import { weightsFor } from '../../models/weight-names';
 import { LLAMA_TARGET_MODULES } from '../lora';
