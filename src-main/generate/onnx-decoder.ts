@@ -2,10 +2,8 @@
 // position_ids) serves both the prefill (fed an empty past) and the batched decode of left-padded rows of
 // different lengths. The session runs in a SessionWorker, so the calling thread stays responsive.
 import {
-  buildCachedStepGraph,
-  loadCheckpoint,
-  loadPeftAdapter,
   ModelTokenizer,
+  readModelConfig,
   type ChatMessage,
   type Checkpoint,
   type LoraWeights,
@@ -13,13 +11,15 @@ import {
 } from '../models/index';
 import {
   defaultSessionCacheDir,
-  graphModel,
   SessionWorker,
   type Device,
   type DeviceRequest,
   type Feeds,
+  type GraphModel,
   type HostTensor,
 } from '../runtime/index';
+import { decoderGraphModel } from './decoder-build';
+import { buildDecoderInWorker } from './decoder-build-client';
 import type { DecoderModel } from './decoder-model';
 import { decodeMask, packPast, type KvBlock, type KvRow, type KvShape, type PackedPast } from './kv-blocks';
 
@@ -47,13 +47,13 @@ export class OnnxDecoder implements DecoderModel<OnnxCache> {
   private closed = false;
 
   private constructor(
-    private readonly checkpoint: Checkpoint,
+    private readonly config: ModelConfig,
     private readonly worker: SessionWorker,
     private readonly session: number,
     readonly device: Device,
     readonly deviceNote: string | undefined,
   ) {
-    const c = checkpoint.config;
+    const c = config;
     this.shape = { layers: c.numLayers, kvHeads: c.numKvHeads, headDim: c.headDim };
     const present = Array.from({ length: c.numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]);
     this.outputs = ['next_logits', ...present.flat()];
@@ -69,11 +69,23 @@ export class OnnxDecoder implements DecoderModel<OnnxCache> {
     options: OnnxDecoderOptions = {},
     moveWeights = false,
   ): Promise<OnnxDecoder> {
-    const graph = buildCachedStepGraph(checkpoint.config, checkpoint.weights, {
-      past: true,
-      positionIds: true,
+    const model = decoderGraphModel(checkpoint.config, checkpoint.weights, {
       ...(options.lora ? { lora: options.lora } : {}),
+      cpuOnly: (options.device ?? 'auto') === 'cpu',
     });
+    return OnnxDecoder.openModel(checkpoint.config, model, options, moveWeights);
+  }
+
+  /**
+   * Opens a decoder model already built (decoderGraphModel, or buildDecoderInWorker) in a new worker
+   * thread; `moveWeights` as in open(). `options.lora` is not used here: it is part of the built model.
+   */
+  static async openModel(
+    config: ModelConfig,
+    model: GraphModel,
+    options: OnnxDecoderOptions = {},
+    moveWeights = false,
+  ): Promise<OnnxDecoder> {
     const worker = new SessionWorker();
     try {
       const cacheDir = defaultSessionCacheDir(); // onnxruntime's optimized model, kept for the next open
@@ -82,9 +94,8 @@ export class OnnxDecoder implements DecoderModel<OnnxCache> {
         ...(cacheDir ? { cacheDir } : {}),
         ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
       };
-      const model = graphModel(graph, { cpuOnly: settings.device === 'cpu' });
       const opened = await worker.openGraph(model, settings, moveWeights);
-      return new OnnxDecoder(checkpoint, worker, opened.session, opened.device, opened.reason);
+      return new OnnxDecoder(config, worker, opened.session, opened.device, opened.reason);
     } catch (error) {
       await worker.terminate();
       throw error;
@@ -179,7 +190,7 @@ export class OnnxDecoder implements DecoderModel<OnnxCache> {
       feeds[name] = { dtype: 'float32', data, dims: [batch, kvHeads, past.length, headDim] };
     });
     const out = await this.worker.run(this.session, feeds, { outputs: this.outputs, transfer: past.owned });
-    const vocab = this.checkpoint.config.vocabSize;
+    const vocab = this.config.vocabSize;
     const next = out.next_logits?.data as Float32Array;
     const logits = Array.from({ length: batch }, (_, b) => next.subarray(b * vocab, (b + 1) * vocab));
     const kv = this.outputs.slice(1).map((name) => out[name]?.data as Float32Array);
@@ -203,7 +214,7 @@ export class OnnxDecoder implements DecoderModel<OnnxCache> {
   }
 
   private checkVocabulary(tokens: readonly number[]): void {
-    const { vocabSize } = this.checkpoint.config;
+    const { vocabSize } = this.config;
     const bad = tokens.find((t) => !Number.isInteger(t) || t < 0 || t >= vocabSize);
     if (bad !== undefined) throw new Error(`token id ${bad} is outside the vocabulary of ${vocabSize}`);
   }
@@ -215,7 +226,7 @@ export class OnnxDecoder implements DecoderModel<OnnxCache> {
    * built with the short factors would drift from that, so sampling stops short of that position.
    */
   private checkPositions(last: number): void {
-    const { positions, maxPositions, ropeScaling } = this.checkpoint.config;
+    const { positions, maxPositions, ropeScaling } = this.config;
     if (positions === 'learned' && last >= maxPositions)
       throw new Error(
         `the sequence reached position ${last}, past the model's ${maxPositions} positions; ` +
@@ -289,21 +300,36 @@ export function generatorTokenizer(model: ModelTokenizer): GeneratorTokenizer {
   };
 }
 
-/** A checkpoint folder (+ adapter) ready to sample: tokenizer, eos ids, generation_config.json defaults. */
+/**
+ * A checkpoint folder (+ adapter) ready to sample: tokenizer, eos ids, generation_config.json defaults.
+ * The checkpoint read and scan and the graph build run in a worker thread (buildDecoderInWorker), the
+ * session opens in another (SessionWorker); the weights move from one to the other through this thread
+ * without a copy, and the session's worker holds the only copy. Here only the tokenizer loads meanwhile.
+ */
 export async function loadGenerator(options: LoadGeneratorOptions): Promise<LoadedGenerator> {
-  // A private copy, moved into the decoder's worker below: the worker holds the only copy of the weights.
-  const checkpoint = loadCheckpoint(options.modelDir, { own: true });
-  const { config } = checkpoint;
-  const tokenizer = ModelTokenizer.load(options.modelDir, {
-    vocabSize: config.vocabSize,
-    eosTokenIds: config.eosTokenIds,
+  const device = options.device ?? 'auto';
+  const building = buildDecoderInWorker({
+    modelDir: options.modelDir,
+    ...(options.adapterDir ? { adapterDir: options.adapterDir } : {}),
+    cpuOnly: device === 'cpu',
   });
-  const lora = options.adapterDir ? loadPeftAdapter(options.adapterDir, config).weights : undefined;
-  const decoder = await OnnxDecoder.open(
-    checkpoint,
+  let tokenizer: ModelTokenizer;
+  try {
+    const config = readModelConfig(options.modelDir);
+    tokenizer = ModelTokenizer.load(options.modelDir, {
+      vocabSize: config.vocabSize,
+      eosTokenIds: config.eosTokenIds,
+    });
+  } catch (error) {
+    await building; // a broken checkpoint is named first, as when it was read first
+    throw error;
+  }
+  const { config, model } = await building;
+  const decoder = await OnnxDecoder.openModel(
+    config,
+    model,
     {
-      device: options.device ?? 'auto',
-      ...(lora ? { lora } : {}),
+      device,
       ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
     },
     true,
