@@ -14,6 +14,8 @@ export default defineConfig({
           'session-worker': resolve(import.meta.dirname, 'src-main/runtime/session-worker.ts'),
           // The training worker thread: train-worker-client.ts loads ./train-worker.js beside the main bundle.
           'train-worker': resolve(import.meta.dirname, 'src-main/services/train/train-worker.ts'),
+          // The decoder build worker: decoder-build-client.ts loads ./decoder-build-worker.js beside the main bundle.
+          'decoder-build-worker': resolve(import.meta.dirname, 'src-main/generate/decoder-build-worker.ts'),
           // The data worker: data-in-worker.ts loads ./data-worker.js beside the main bundle.
           'data-worker': resolve(import.meta.dirname, 'src-main/services/import/data-worker.ts'),
         },

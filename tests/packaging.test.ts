@@ -82,7 +82,13 @@ describe('electron-builder.yml', () => {
     const mainInput = electronConfig.main?.build?.rollupOptions?.input as Record<string, string>;
     const mainOut = electronConfig.main?.build?.outDir;
     expect(Object.keys(mainInput)).toEqual(
-      expect.arrayContaining(['main', 'session-worker', 'train-worker', 'data-worker']),
+      expect.arrayContaining([
+        'main',
+        'session-worker',
+        'train-worker',
+        'data-worker',
+        'decoder-build-worker',
+      ]),
     );
     expect(manifest.main).toBe(`${mainOut}/main.js`);
     for (const built of [
@@ -90,6 +96,7 @@ describe('electron-builder.yml', () => {
       `${mainOut}/session-worker.js`,
       `${mainOut}/train-worker.js`,
       `${mainOut}/data-worker.js`,
+      `${mainOut}/decoder-build-worker.js`,
       'out/preload/preload.cjs',
       'out/renderer/index.html',
     ]) {

@@ -9,7 +9,8 @@ import {
   type ModelConfig,
   type WeightTensor,
 } from '../models/index';
-import { graphModel, type GraphModel } from '../runtime/index';
+// graph-model, not runtime/index: this runs in the build worker, which has no use for onnxruntime-node.
+import { graphModel, type GraphModel } from '../runtime/graph-model';
 
 export interface DecoderBuildRequest {
   modelDir: string;
