@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { qwen25_05bConfig, writeRandomCheckpoint } from '../../bench/random-checkpoint';
 import { loadCheckpoint } from '../models/index';
-import { characterTokenizerJson, PRINTABLE_CHARACTERS } from './checkpoint-fixture';
+import { characterTokenizerJson, PRINTABLE_CHARACTERS, writeCheckpointFixture } from './checkpoint-fixture';
 import { decoderGraphModel } from './decoder-build';
 import { loadGenerator } from './onnx-decoder';
 
@@ -35,8 +35,8 @@ describe('loadGenerator', () => {
     // Qwen2.5-0.5B's layer shapes, 6 layers and a 32k vocabulary: 262 MB of BF16 words.
     const config = { ...qwen25_05bConfig(), num_hidden_layers: 6, vocab_size: 32768 };
     writeRandomCheckpoint(dir, { ...config, bos_token_id: 1, eos_token_id: 2 });
+    // A small tokenizer (a model's vocabulary may be larger): its load, still on this thread, takes no time.
     const tokens = ['<unk>', '<s>', '</s>', ...PRINTABLE_CHARACTERS];
-    for (let i = tokens.length; i < config.vocab_size; i++) tokens.push(` w${i}`);
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(characterTokenizerJson(tokens, 3)));
     writeFileSync(
       join(dir, 'tokenizer_config.json'),
@@ -62,4 +62,27 @@ describe('loadGenerator', () => {
     expect(blocked.gap).toBeGreaterThan(400); // the checkpoint is big enough to show a stall
     expect(loaded.gap).toBeLessThan(Math.min(300, blocked.gap / 3));
   }, 120_000);
+
+  it("names a broken checkpoint with the reader's own message, ahead of a tokenizer error", async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'generator-load-empty-'));
+    try {
+      const message = (() => {
+        try {
+          loadCheckpoint(empty, { own: true });
+        } catch (error) {
+          return (error as Error).message;
+        }
+        throw new Error('an empty folder loaded');
+      })();
+      await expect(loadGenerator({ modelDir: empty, device: 'cpu' })).rejects.toThrow(message);
+      const noTokenizer = writeCheckpointFixture();
+      rmSync(join(noTokenizer, 'tokenizer.json'));
+      await expect(loadGenerator({ modelDir: noTokenizer, device: 'cpu' })).rejects.toThrow(
+        /no tokenizer\.json/,
+      );
+      rmSync(noTokenizer, { recursive: true, force: true });
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 });
