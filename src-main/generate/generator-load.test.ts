@@ -60,7 +60,8 @@ describe('loadGenerator', () => {
       `longest event-loop gap: in-thread build ${blocked.gap.toFixed(0)} ms, loadGenerator ${loaded.gap.toFixed(0)} ms`,
     );
     expect(blocked.gap).toBeGreaterThan(400); // the checkpoint is big enough to show a stall
-    expect(loaded.gap).toBeLessThan(Math.min(300, blocked.gap / 3));
+    // relative to the in-thread stall measured under the same load (CI's two cores are shared by test files)
+    expect(loaded.gap).toBeLessThan(blocked.gap / 3);
   }, 120_000);
 
   it("names a broken checkpoint with the reader's own message, ahead of a tokenizer error", async () => {
