@@ -14,6 +14,8 @@ export interface Fact {
   answer: string;
   /** The part of the answer a judge looks for (a city, a continent, a currency, a number). */
   expected: string;
+  /** The country a country fact asks about; the judge looks for the answer after it (none for arithmetic). */
+  subject?: string;
 }
 
 const QUESTION_TEMPLATES: Record<Exclude<FactKind, 'arithmetic'>, readonly string[]> = {
@@ -60,6 +62,7 @@ function countryFacts(): Fact[] {
           question: fill(template, country.name),
           answer: fill(ANSWER_TEMPLATES[kind], country.name, expected),
           expected,
+          subject: country.name,
         });
       }
     }
@@ -115,8 +118,41 @@ export function buildTinyCorpus(heldOutFraction = 0.1): TinyCorpus {
   return corpus;
 }
 
-/** The programmatic judge: right when the response states the expected answer as a whole word or number. */
-export function judgeAnswer(fact: Pick<Fact, 'expected'>, response: string): boolean {
-  const escaped = fact.expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|[^\\p{L}\\p{N}])${escaped}($|[^\\p{L}\\p{N}])`, 'iu').test(response);
+/** Matches `word` as a whole word (or whole number), case-insensitive. */
+function wordPattern(word: string): RegExp {
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\p{L}\\p{N}])${escaped}($|[^\\p{L}\\p{N}])`, 'iu');
+}
+
+// A number as the tiny model writes one: digits, maybe signed (ASCII hyphen or U+2212 minus), maybe decimal.
+const NUMBER = /[-\u2212]?\d+(?:\.\d+)?/gu;
+
+/**
+ * The number an arithmetic answer states as its result: the first after the last "=" ("6 − 3 = 3."), or,
+ * with no "=", the last number in the text ("It is 3."). Null when it states none.
+ */
+export function statedResult(response: string): number | null {
+  const equals = response.lastIndexOf('=');
+  const numbers = [...(equals >= 0 ? response.slice(equals + 1) : response).matchAll(NUMBER)].map((m) =>
+    Number(m[0].replace('\u2212', '-')),
+  );
+  const stated = equals >= 0 ? numbers[0] : numbers.at(-1);
+  return stated === undefined ? null : stated;
+}
+
+/**
+ * The programmatic judge. Arithmetic: right when the result the answer states equals the expected number
+ * (an occurrence anywhere is not enough: "6 − 3 = 1." states 1, not the 3 it contains). Country facts:
+ * right when the expected word stands in what the answer says after naming the country asked about ("The
+ * capital of Djibouti is Tadjoura." is wrong, "South Africa is in Asia." too); an answer that does not name
+ * the country, or names only it where it is its own answer ("Djibouti."), is searched whole.
+ */
+export function judgeAnswer(fact: Pick<Fact, 'kind' | 'expected' | 'subject'>, response: string): boolean {
+  if (fact.kind === 'arithmetic') return statedResult(response) === Number(fact.expected);
+  const { subject, expected } = fact;
+  const named = subject ? wordPattern(subject).exec(response) : null;
+  if (!subject || !named) return wordPattern(expected).test(response);
+  const rest = response.slice(named.index + named[0].length);
+  const ownAnswer = subject.toLowerCase() === expected.toLowerCase();
+  return wordPattern(expected).test(/[\p{L}\p{N}]/u.test(rest) || !ownAnswer ? rest : response);
 }
