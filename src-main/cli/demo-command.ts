@@ -20,6 +20,7 @@ interface DemoCommandOptions {
   lr?: number;
   beta?: number;
   sftWeight?: number;
+  loraR?: number;
   seed?: number;
   model?: string;
 }
@@ -67,6 +68,7 @@ export function registerDemo(program: Command): void {
       `weight of the chosen answers' NLL in the loss (default ${d.sftWeight})`,
       parseNumber('--sft-weight'),
     )
+    .option('--lora-r <n>', `LoRA rank, alpha twice it (default ${d.loraR})`, parseInteger('--lora-r'))
     .option(
       '--seed <n>',
       `prompt draw, sampling and training seed (default ${d.seed})`,
@@ -87,6 +89,7 @@ export function registerDemo(program: Command): void {
           lr: options.lr ?? base.lr,
           beta: options.beta ?? base.beta,
           sftWeight: options.sftWeight ?? base.sftWeight,
+          loraR: options.loraR ?? base.loraR,
           maxNewTokens: base.maxNewTokens,
           seed: options.seed ?? base.seed,
           modelDir: options.model,

@@ -40,6 +40,8 @@ export interface DemoOptions {
   beta: number;
   /** Weight of the chosen answers' NLL added to the DPO loss (TRL's sft term; keeps their likelihood up). */
   sftWeight: number;
+  /** LoRA rank; alpha is twice it, so the update's scale alpha / r stays the Train view's default 2. */
+  loraR: number;
   maxNewTokens: number;
   seed: number;
   /** A tiny-model folder to use instead of the embedded one (registered as an imported model). */
@@ -66,6 +68,7 @@ export const DEMO_DEFAULTS: Omit<DemoOptions, 'dataDir'> = {
   // answers' likelihood too (held-out accuracy fell from 0.83 to 0.30 at lr 3e-3 on an earlier checkpoint);
   // measured on this one (README, Headless demo): weight 2 / 150 steps no clear change, 6 / 400 steps better.
   sftWeight: 6,
+  loraR: 8,
   maxNewTokens: 24,
   seed: 7,
 };
@@ -201,6 +204,8 @@ async function train(
       lr: options.lr,
       beta: options.beta,
       sftWeight: options.method === 'dpo' ? options.sftWeight : 0,
+      loraR: options.loraR,
+      loraAlpha: 2 * options.loraR,
       evalEvery: Math.max(1, Math.floor(options.steps / 4)),
       checkpointEvery: options.steps,
       seed: options.seed,
