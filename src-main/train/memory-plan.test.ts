@@ -5,6 +5,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { llama32_1bConfig, qwen25_05bConfig } from '../../bench/random-checkpoint';
+import { smolLm2Config } from '../../bench/smollm2-checkpoint';
 import { loadCheckpoint, parseModelConfig } from '../models/index';
 import {
   estimatePeak,
@@ -22,23 +24,7 @@ const GIB = 2 ** 30;
 
 /** Qwen2.5-0.5B's dimensions (bf16 weights: 2 bytes per parameter). */
 const QWEN_05B: MemoryShape = {
-  config: parseModelConfig(
-    JSON.stringify({
-      architectures: ['Qwen2ForCausalLM'],
-      model_type: 'qwen2',
-      hidden_size: 896,
-      intermediate_size: 4864,
-      num_attention_heads: 14,
-      num_key_value_heads: 2,
-      num_hidden_layers: 24,
-      vocab_size: 151936,
-      max_position_embeddings: 32768,
-      rms_norm_eps: 1e-6,
-      rope_theta: 1000000,
-      tie_word_embeddings: true,
-      torch_dtype: 'bfloat16',
-    }),
-  ),
+  config: parseModelConfig(JSON.stringify(qwen25_05bConfig())),
   weightBytes: 494_032_768 * 2,
   loraParams: 8_798_208,
   optimizer: 'adamw',
@@ -47,23 +33,7 @@ const QWEN_05B: MemoryShape = {
 
 /** Llama-3.2-1B's dimensions (bf16, tied, 8 kv heads), LoRA r16 on all seven projections. */
 const LLAMA_1B: MemoryShape = {
-  config: parseModelConfig(
-    JSON.stringify({
-      architectures: ['LlamaForCausalLM'],
-      model_type: 'llama',
-      hidden_size: 2048,
-      intermediate_size: 8192,
-      num_attention_heads: 32,
-      num_key_value_heads: 8,
-      num_hidden_layers: 16,
-      vocab_size: 128256,
-      max_position_embeddings: 131072,
-      rms_norm_eps: 1e-5,
-      rope_theta: 500000,
-      tie_word_embeddings: true,
-      torch_dtype: 'bfloat16',
-    }),
-  ),
+  config: parseModelConfig(JSON.stringify(llama32_1bConfig())),
   weightBytes: 1_235_814_400 * 2,
   loraParams: 11_272_192,
   optimizer: 'adamw',
@@ -73,23 +43,7 @@ const LLAMA_1B: MemoryShape = {
 
 /** SmolLM2-135M's dimensions as bench:train writes them (float32 weights), LoRA r16 on all seven projections. */
 const SMOLLM2_135M: MemoryShape = {
-  config: parseModelConfig(
-    JSON.stringify({
-      architectures: ['LlamaForCausalLM'],
-      model_type: 'llama',
-      hidden_size: 576,
-      intermediate_size: 1536,
-      num_attention_heads: 9,
-      num_key_value_heads: 3,
-      num_hidden_layers: 30,
-      vocab_size: 49152,
-      max_position_embeddings: 8192,
-      rms_norm_eps: 1e-5,
-      rope_theta: 100000,
-      tie_word_embeddings: true,
-      torch_dtype: 'float32',
-    }),
-  ),
+  config: parseModelConfig(JSON.stringify(smolLm2Config())),
   weightBytes: 134_515_008 * 4,
   loraParams: 4_884_480,
   optimizer: 'adamw',

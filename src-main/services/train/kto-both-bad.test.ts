@@ -25,14 +25,7 @@ describe('both-bad ratings for KTO', () => {
     await rate(ana, 1, 'left');
     await rate(ana, 2, 'both_bad');
     await rate(ana, 3, 'skip');
-    const dataset = await api.createDataset({
-      name: 'd',
-      description: null,
-      filters: { annotatorIds: [ana] },
-      evalFraction: 0,
-      splitSeed: 0,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    const dataset = await fixture.snapshot(ana);
     await rate(ana, 4, 'both_bad'); // after the snapshot: not part of it
     const db = new Database(workbench.dbPath, { readonly: true });
     try {

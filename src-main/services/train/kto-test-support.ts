@@ -16,6 +16,8 @@ export interface KtoFixture {
   api: ApiHandlers;
   /** Rates pair `pairId` as `annotatorId`, with its first candidate shown on the left. */
   rate(annotatorId: number, pairId: number, choice: 'left' | 'both_bad' | 'skip'): Promise<void>;
+  /** A dataset of `annotatorId`'s ratings, no eval split; anything done after this call is after its snapshot. */
+  snapshot(annotatorId: number): Promise<{ id: number }>;
   close(): void;
 }
 
@@ -44,6 +46,17 @@ export async function openKtoFixture(prefix: string): Promise<KtoFixture> {
         qualityCheck: false,
         timeSpentMs: 1000,
       });
+    },
+    async snapshot(annotatorId) {
+      const dataset = await api.createDataset({
+        name: 'd',
+        description: null,
+        filters: { annotatorIds: [annotatorId] },
+        evalFraction: 0,
+        splitSeed: 0,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5)); // later rows get a later timestamp
+      return dataset;
     },
     close() {
       workbench.close();

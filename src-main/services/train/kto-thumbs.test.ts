@@ -63,30 +63,23 @@ describe('thumbs for KTO', () => {
     await api.labelCandidate({ candidateId: 5, label: 'undesirable' }); // P3: not in the dataset
     await api.labelCandidate({ candidateId: 8, label: 'desirable' });
     await api.labelCandidate({ candidateId: 8, label: null }); // undone
-    const dataset = await api.createDataset({
-      name: 'd',
-      description: null,
-      filters: { annotatorIds: [ana] },
-      evalFraction: 0,
-      splitSeed: 0,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    const dataset = await fixture.snapshot(ana);
     await api.labelCandidate({ candidateId: 7, label: 'undesirable' }); // after the snapshot
 
     const db = new Database(workbench.dbPath, { readonly: true });
     let extra: ReturnType<typeof ktoExtraRows>;
     let rows: ReturnType<DatasetsRepo['rows']>;
     try {
-      expect(thumbKtoRows(db, dataset.id, false).train).toEqual([
+      rows = new DatasetsRepo(db).rows(dataset.id, null);
+      expect(thumbKtoRows(db, dataset.id, rows, false).train).toEqual([
         { prompt: 'P1', completion: 'P1 one', label: true },
         { prompt: 'P1', completion: 'P1 two', label: true },
       ]);
-      expect(thumbKtoRows(db, dataset.id, true).train[0]).toEqual({
+      expect(thumbKtoRows(db, dataset.id, rows, true).train[0]).toEqual({
         prompt: [{ role: 'user', content: 'P1' }],
         completion: [{ role: 'assistant', content: 'P1 one' }],
         label: true,
       });
-      rows = new DatasetsRepo(db).rows(dataset.id, null);
       extra = ktoExtraRows(db, dataset.id, rows, false);
     } finally {
       db.close();

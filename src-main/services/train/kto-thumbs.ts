@@ -16,17 +16,17 @@ interface KtoRow {
 
 const keyOf = (row: KtoRow) => JSON.stringify([row.prompt, row.completion, row.label]);
 
-/** KTO rows from the thumbs on the dataset's prompts, minus those already in `have`. */
+/** KTO rows from the thumbs on the prompts of the dataset's `rows`, minus those already in `have`. */
 export function thumbKtoRows(
   db: Database.Database,
   datasetId: number,
+  rows: readonly StoredDatasetRow[],
   conversational: boolean,
   have: readonly object[] = [],
 ): KtoExtraRows {
-  const datasets = new DatasetsRepo(db);
-  const record = datasets.get(datasetId);
+  const record = new DatasetsRepo(db).get(datasetId);
   if (!record) return { train: [], eval: [] };
-  const sideOf = new Map(datasets.rows(datasetId, null).map((row) => [row.prompt, row.split]));
+  const sideOf = new Map(rows.map((row) => [row.prompt, row.split]));
   const seen = new Set(have.map((row) => keyOf(row as KtoRow)));
   const out: KtoExtraRows = { train: [], eval: [] };
   for (const labeled of new CandidateLabelsRepo(db).labeledBefore(record.createdAt)) {
@@ -75,7 +75,7 @@ export function ktoExtraRows(
       { prompt: row.prompt, completion: row.rejected, label: false },
     ];
   });
-  const thumbs = thumbKtoRows(db, datasetId, conversational, [
+  const thumbs = thumbKtoRows(db, datasetId, rows, conversational, [
     ...fromPairs,
     ...bothBad.train,
     ...bothBad.eval,
