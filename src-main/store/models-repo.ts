@@ -123,6 +123,18 @@ export class ModelsRepo {
     return this.list().filter((row) => row.parentId === id);
   }
 
+  /** The version and its ancestors, base first (base -> round 1 -> round 2 ...). */
+  lineage(id: number): { id: number; name: string }[] {
+    const chain: { id: number; name: string }[] = [];
+    for (let current: number | null = id; current !== null;) {
+      const model = this.#require(current);
+      if (chain.some((m) => m.id === model.id)) throw new Error(`model ${id}: its parents form a cycle`);
+      chain.unshift({ id: model.id, name: model.name });
+      current = model.parentId;
+    }
+    return chain;
+  }
+
   /** The folder of this version's own files: its checkpoint, or for a trained version its adapter. */
   ownFolder(id: number): string {
     return this.#require(id).path;

@@ -43,7 +43,7 @@ interface SessionRow {
 
 export function createFrontier(
   db: Database.Database,
-  models: Pick<ModelsRepo, 'get' | 'resolve'>,
+  models: Pick<ModelsRepo, 'resolve' | 'lineage'>,
   jobs: FrontierJobs,
   klOf: KlOf = (modelId, prompts, options, hooks) => versionKl(models, modelId, prompts, options, hooks),
 ) {
@@ -62,19 +62,6 @@ export function createFrontier(
   const promptsOf = db.prepare<[number], { text: string }>(
     'SELECT DISTINCT prompt_text AS text FROM compare_items WHERE session_id = ? ORDER BY position',
   );
-
-  /** The model and its ancestors, base first. */
-  function lineage(modelId: number): { id: number; name: string }[] {
-    const chain: { id: number; name: string }[] = [];
-    for (let id: number | null = modelId; id !== null;) {
-      const model = models.get(id);
-      if (!model) throw new ApiError('not_found', `modelId: no model with id ${id}`);
-      if (chain.some((m) => m.id === id)) throw new Error(`model ${id}: its parents form a cycle`);
-      chain.unshift({ id: model.id, name: model.name });
-      id = model.parentId;
-    }
-    return chain;
-  }
 
   /** An estimate a finished frontier job stored for this version and comparison. */
   function storedKl(modelId: number, comparisonId: number): KlEstimate | undefined {
@@ -112,7 +99,7 @@ export function createFrontier(
   }
 
   async function compute(modelId: number, ctx: Pick<JobContext, 'signal' | 'progress'>): Promise<Frontier> {
-    const [base, ...versions] = lineage(modelId);
+    const [base, ...versions] = models.lineage(modelId);
     if (!base) throw new ApiError('not_found', `modelId: no model with id ${modelId}`);
     const planned = versions.map((version, i) => plan(version, base.id, i + 1));
     for (const p of planned) {
@@ -178,7 +165,7 @@ export function createFrontier(
 
   /** Starts the job that samples and scores what is not known yet; the lineage is checked first. */
   function start(modelId: number): { jobId: number } {
-    lineage(modelId);
+    models.lineage(modelId); // names an unknown model before anything starts
     const jobId = jobs.start(FRONTIER_JOB_KIND, { modelId }, (ctx) => compute(modelId, ctx));
     return { jobId };
   }
@@ -188,7 +175,7 @@ export function createFrontier(
    * one, kept when a later job was cancelled or failed; nulls when there is none.
    */
   function latest(modelId: number): { job: Job | null; frontier: Frontier | null } {
-    lineage(modelId);
+    models.lineage(modelId); // names an unknown model before anything starts
     const [newest, ...older] = frontierJobs.all(FRONTIER_JOB_KIND, modelId).map((row) => jobs.get(row.id));
     let frontier: Frontier | null = null;
     for (const job of [newest, ...older]) {

@@ -6,7 +6,7 @@ import { ROUND_PROMPTS_MAX, type RoundPlan } from '../../../src-shared/api-train
 import { ApiError } from '../../../src-shared/errors';
 import type { ModelsRepo } from '../../store/models-repo';
 
-export function createRoundPlans(db: Database.Database, models: Pick<ModelsRepo, 'get'>) {
+export function createRoundPlans(db: Database.Database, models: Pick<ModelsRepo, 'get' | 'lineage'>) {
   const runOf = db.prepare<[number], { runId: number; datasetId: number | null; datasetName: string | null }>(
     `SELECT r.id AS runId, r.dataset_id AS datasetId, d.name AS datasetName
        FROM runs r LEFT JOIN datasets d ON d.id = r.dataset_id
@@ -27,13 +27,7 @@ export function createRoundPlans(db: Database.Database, models: Pick<ModelsRepo,
         'invalid_input',
         `modelId: "${model.name}" is not a tuned version; a next round starts from one (train the first round in the Train view)`,
       );
-    const lineage: { id: number; name: string }[] = [];
-    for (let id: number | null = modelId; id !== null;) {
-      const found = models.get(id);
-      if (!found || lineage.some((m) => m.id === id)) break;
-      lineage.unshift({ id: found.id, name: found.name });
-      id = found.parentId;
-    }
+    const lineage = models.lineage(modelId);
     const run = runOf.get(modelId);
     const datasetId = run?.datasetId ?? null;
     const train = datasetId === null ? [] : promptsOf.all(datasetId, 'train');
